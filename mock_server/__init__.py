@@ -1,0 +1,19 @@
+"""An in-memory, stateful reference mock of the CRM Contacts API, driven by openapi.yaml."""
+
+from .app import MockState, create_app
+from .errors import ApiError, FixtureError, MockServerError, SpecError
+from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
+from .spec import DEFAULT_SPEC_PATH, load_spec
+
+__all__ = [
+    "DEFAULT_FIXTURES_PATH",
+    "DEFAULT_SPEC_PATH",
+    "ApiError",
+    "FixtureError",
+    "MockServerError",
+    "MockState",
+    "SpecError",
+    "create_app",
+    "load_fixtures",
+    "load_spec",
+]

@@ -1,0 +1,84 @@
+"""The five operations, keyed by operationId. Input arrives validated.
+
+A handler reads and writes the caller's organization and says what to answer;
+status codes and the Location path come from the spec, not from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import NotFound
+from .query import ListQuery
+from .store import Organization
+
+
+@dataclass(frozen=True)
+class Call:
+    """One validated request, as a handler sees it."""
+
+    org: Organization
+    path: Mapping[str, str]
+    query: Mapping[str, Any]
+    body: Mapping[str, Any] | None
+    location_of: Callable[[str], str]  # contact id -> its URL path
+
+
+@dataclass(frozen=True)
+class Reply:
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _missing() -> NotFound:
+    return NotFound("Contact not found.")
+
+
+def list_contacts(call: Call) -> Reply:
+    page = call.org.page(ListQuery.from_params(call.query))
+    return Reply(
+        {
+            "items": [c.to_json() for c in page.items],
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+        }
+    )
+
+
+def get_contact(call: Call) -> Reply:
+    contact = call.org.get(call.path["id"])
+    if contact is None:
+        raise _missing()
+    return Reply({"contact": contact.to_json()})
+
+
+def create_contact(call: Call) -> Reply:
+    assert call.body is not None  # the spec requires a body; validation ran
+    contact = call.org.create(call.body)
+    return Reply({"contact": contact.to_json()}, {"Location": call.location_of(contact.id)})
+
+
+def update_contact(call: Call) -> Reply:
+    assert call.body is not None
+    contact = call.org.update(call.path["id"], call.body)
+    if contact is None:
+        raise _missing()
+    return Reply({"contact": contact.to_json()})
+
+
+def delete_contact(call: Call) -> Reply:
+    if not call.org.delete(call.path["id"]):
+        raise _missing()
+    return Reply({"success": True})
+
+
+HANDLERS: dict[str, Callable[[Call], Reply]] = {
+    "listContacts": list_contacts,
+    "getContact": get_contact,
+    "createContact": create_contact,
+    "updateContact": update_contact,
+    "deleteContact": delete_contact,
+}

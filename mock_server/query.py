@@ -1,0 +1,110 @@
+"""List semantics as pure functions: normalize, match, order, paginate.
+
+Nothing here knows about HTTP or about how the store keeps its indexes; the
+store feeds these functions and they answer. Every rule is the contract's
+(see the ``search``, ``sort`` and ``order`` parameters in ``openapi.yaml``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Separates the searchable forms inside one haystack string. A search text that
+# contains it falls back to checking each form on its own, so it can never match
+# across two forms.
+_SEP = "\x00"
+
+
+def fold(text: str) -> str:
+    """Unicode NFKC, then full case folding: `ＴＡＲＯ` and `taro` fold alike."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def searchable_forms(first_name: str, last_name: str, email: str | None) -> tuple[str, ...]:
+    """Every string a search may be a substring of, folded.
+
+    `last first`, `lastfirst` and `first last` contain the single names too, so
+    they need no forms of their own.
+    """
+    first, last = fold(first_name), fold(last_name)
+    forms = (f"{last} {first}", f"{last}{first}", f"{first} {last}")
+    return (*forms, fold(email)) if email else forms
+
+
+def haystack(forms: Sequence[str]) -> str:
+    return _SEP.join(forms)
+
+
+def matches_search(needle: str, hay: str) -> bool:
+    """Does the folded `needle` occur in one of the forms joined into `hay`?"""
+    if _SEP in needle:
+        return any(needle in form for form in hay.split(_SEP))
+    return needle in hay
+
+
+def name_sort_key(first_name: str, last_name: str) -> tuple[str, str]:
+    return fold(last_name), fold(first_name)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The validated parameters of `listContacts`, defaults already applied."""
+
+    limit: int
+    offset: int
+    sort: str
+    order: str
+    search: str = ""
+    company_id: str = ""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> ListQuery:
+        return cls(
+            limit=params["limit"],
+            offset=params["offset"],
+            sort=params["sort"],
+            order=params["order"],
+            search=fold(params.get("search") or ""),
+            company_id=params.get("company_id") or "",
+        )
+
+    @property
+    def descending(self) -> bool:
+        return self.order == "desc"
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.search or self.company_id)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Any]
+    total: int
+    limit: int
+    offset: int
+
+
+def in_order(ordered: Sequence[T], descending: bool) -> Iterable[T]:
+    """An ascending sequence walked in the requested direction (ties included)."""
+    return reversed(ordered) if descending else ordered
+
+
+def page_slice(ordered: Sequence[T], offset: int, limit: int, descending: bool) -> list[T]:
+    """Items [offset, offset+limit) of `ordered` read in the requested direction.
+
+    Costs O(limit), not O(len(ordered)): the unfiltered list never copies the index.
+    """
+    total = len(ordered)
+    if offset >= total:
+        return []
+    if not descending:
+        return list(ordered[offset : offset + limit])
+    stop = total - offset
+    start = max(stop - limit, 0)
+    return list(reversed(ordered[start:stop]))

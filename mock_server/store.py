@@ -1,0 +1,262 @@
+"""The in-memory repository: organizations and their contacts. Nothing HTTP.
+
+Each organization keeps two sorted indexes (by creation time and by folded
+name, both ending in the id so ties are broken by id) and a search haystack per
+contact. An unfiltered page is a slice of an index, so its cost follows the
+page size, not the store size; a filtered page is one linear pass with a plain
+substring test per contact.
+"""
+
+from __future__ import annotations
+
+import bisect
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .query import (
+    ListQuery,
+    Page,
+    haystack,
+    in_order,
+    matches_search,
+    name_sort_key,
+    page_slice,
+    searchable_forms,
+)
+
+OPTIONAL_FIELDS = ("email", "phone", "position", "company_id", "note")
+NAME_FIELDS = ("first_name", "last_name")
+WRITABLE_FIELDS = (*NAME_FIELDS, *OPTIONAL_FIELDS)
+
+# White space as the spec's `\s` sees it (Unicode White_Space). Python's bare
+# str.strip() would also strip U+001C..U+001F, which the pattern counts as text.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def new_contact_id() -> str:
+    return "cont_" + secrets.token_hex(16)
+
+
+def parse_timestamp(text: str) -> int:
+    """RFC 3339 (UTC, `Z`) to microseconds since the epoch."""
+    if not text.endswith("Z"):
+        raise ValueError(f"{text!r} is not UTC with a Z suffix")
+    moment = datetime.fromisoformat(text)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def format_timestamp(micros: int) -> str:
+    seconds, fraction = divmod(micros, 1_000_000)
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction == 0:
+        return text + "Z"
+    if fraction % 1000 == 0:
+        return f"{text}.{fraction // 1000:03d}Z"
+    return f"{text}.{fraction:06d}Z"
+
+
+class Clock:
+    """Microseconds since the epoch, strictly increasing across calls.
+
+    Strictly increasing so that a change always moves `updated_at` forward, even
+    when two writes land in the same microsecond (or the wall clock steps back).
+    """
+
+    def __init__(self, source: Callable[[], int] = time.time_ns) -> None:
+        self._source = source
+        self._last = 0
+
+    def now(self) -> int:
+        self._last = max(self._source() // 1000, self._last + 1)
+        return self._last
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: str
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    position: str | None
+    company_id: str | None
+    note: str | None
+    created_us: int
+    updated_us: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+            "phone": self.phone,
+            "position": self.position,
+            "company_id": self.company_id,
+            "note": self.note,
+            "created_at": format_timestamp(self.created_us),
+            "updated_at": format_timestamp(self.updated_us),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Contact:
+        """A contact as the API shows it (fixtures, saved state)."""
+        values = {f: data[f] for f in ("id", *WRITABLE_FIELDS)}
+        return cls(
+            **values,
+            created_us=parse_timestamp(data["created_at"]),
+            updated_us=parse_timestamp(data["updated_at"]),
+        )
+
+
+CONTACT_FIELDS = tuple(f.name for f in fields(Contact))
+
+
+def clean(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The contract's normalization of validated input: names are stored trimmed."""
+    cleaned = dict(changes)
+    for name in NAME_FIELDS:
+        if isinstance(cleaned.get(name), str):
+            cleaned[name] = cleaned[name].strip(WHITESPACE)
+    return cleaned
+
+
+class Organization:
+    """One organization's contacts with the indexes that keep listing fast."""
+
+    def __init__(self, org_id: str, clock: Clock) -> None:
+        self.id = org_id
+        self._clock = clock
+        self._contacts: dict[str, Contact] = {}
+        self._hay: dict[str, str] = {}
+        self._by_created: list[tuple[int, str]] = []
+        self._by_name: list[tuple[str, str, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._contacts)
+
+    def __iter__(self) -> Iterator[Contact]:
+        return iter(self._contacts.values())
+
+    def get(self, contact_id: str) -> Contact | None:
+        return self._contacts.get(contact_id)
+
+    def create(self, values: Mapping[str, Any]) -> Contact:
+        data = clean(values)
+        now = self._clock.now()
+        contact_id = new_contact_id()
+        while contact_id in self._contacts:  # 2**128 ids; still, never overwrite
+            contact_id = new_contact_id()
+        contact = Contact(
+            id=contact_id,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            **{f: data.get(f) for f in OPTIONAL_FIELDS},
+            created_us=now,
+            updated_us=now,
+        )
+        self.add(contact)
+        return contact
+
+    def update(self, contact_id: str, changes: Mapping[str, Any]) -> Contact | None:
+        current = self._contacts.get(contact_id)
+        if current is None:
+            return None
+        data = {k: v for k, v in clean(changes).items() if k in WRITABLE_FIELDS}
+        if all(getattr(current, k) == v for k, v in data.items()):
+            return current  # `{}` or the same values: not a change, updated_at stays
+        updated = replace(current, **data, updated_us=max(self._clock.now(), current.updated_us + 1))
+        self._unindex(current)
+        self._index(updated)
+        return updated
+
+    def delete(self, contact_id: str) -> bool:
+        current = self._contacts.get(contact_id)
+        if current is None:
+            return False
+        self._unindex(current)
+        return True
+
+    def add(self, contact: Contact) -> None:
+        """Insert a whole contact as it is (fixtures, restored state)."""
+        if contact.id in self._contacts:
+            raise ValueError(f"duplicate contact id {contact.id}")
+        self._index(contact)
+
+    def page(self, query: ListQuery) -> Page:
+        index: list[Any] = self._by_name if query.sort == "name" else self._by_created
+        if not query.filtered:
+            keys = page_slice(index, query.offset, query.limit, query.descending)
+            contacts = [self._contacts[key[-1]] for key in keys]
+            return Page(contacts, len(index), query.limit, query.offset)
+        hits = list(self._matching(query, index))
+        page = hits[query.offset : query.offset + query.limit]
+        return Page(page, len(hits), query.limit, query.offset)
+
+    def _matching(self, query: ListQuery, index: list[Any]) -> Iterable[Contact]:
+        contacts = (self._contacts[key[-1]] for key in in_order(index, query.descending))
+        if query.company_id:
+            contacts = (c for c in contacts if c.company_id == query.company_id)
+        if query.search:
+            needle, hay = query.search, self._hay
+            contacts = (c for c in contacts if matches_search(needle, hay[c.id]))
+        return contacts
+
+    def _index(self, contact: Contact) -> None:
+        self._contacts[contact.id] = contact
+        self._hay[contact.id] = haystack(
+            searchable_forms(contact.first_name, contact.last_name, contact.email)
+        )
+        bisect.insort(self._by_created, _created_key(contact))
+        bisect.insort(self._by_name, _name_key(contact))
+
+    def _unindex(self, contact: Contact) -> None:
+        del self._contacts[contact.id]
+        del self._hay[contact.id]
+        _remove_sorted(self._by_created, _created_key(contact))
+        _remove_sorted(self._by_name, _name_key(contact))
+
+
+def _created_key(contact: Contact) -> tuple[int, str]:
+    return contact.created_us, contact.id
+
+
+def _name_key(contact: Contact) -> tuple[str, str, str]:
+    return (*name_sort_key(contact.first_name, contact.last_name), contact.id)
+
+
+def _remove_sorted(index: list[Any], key: Any) -> None:
+    position = bisect.bisect_left(index, key)
+    if position == len(index) or index[position] != key:
+        raise KeyError(key)  # the indexes and the dict disagree: a bug, never input
+    del index[position]
+
+
+class Store:
+    """Every organization, created on first use."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
+        self._organizations: dict[str, Organization] = {}
+
+    def organization(self, org_id: str) -> Organization:
+        org = self._organizations.get(org_id)
+        if org is None:
+            org = self._organizations[org_id] = Organization(org_id, self.clock)
+        return org
+
+    @property
+    def organizations(self) -> dict[str, Organization]:
+        return dict(self._organizations)
+
+    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
+        """Every contact as the API shows it, per organization (JSON-ready)."""
+        return {org_id: [c.to_json() for c in org] for org_id, org in self._organizations.items()}
