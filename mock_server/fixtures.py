@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import FixtureError
 from .spec import Spec, compile_schema
-from .store import Contact
+from .store import Contact, parse_timestamp
 
 DEFAULT_FIXTURES_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "seed.json"
 
@@ -92,6 +92,11 @@ def parse_fixtures(raw: Any, spec: Spec, *, source: str = "<fixtures>") -> Seed:
 
 
 def _contact(record: Mapping[str, Any], label: str) -> Contact:
+    for name in ("created_at", "updated_at"):
+        try:  # the schema's date-time takes a leap second (`23:59:60Z`); datetime does not
+            parse_timestamp(record[name])
+        except ValueError as exc:
+            raise FixtureError(f"{label}: field {name!r}: {exc}") from None
     try:
         contact = Contact.from_json(record)
     except ValueError as exc:

@@ -36,12 +36,21 @@ def searchable_forms(first_name: str, last_name: str, email: str | None) -> tupl
     return (*forms, fold(email)) if email else forms
 
 
-def haystack(forms: Sequence[str]) -> str:
+# One string (one substring test) in the usual case; the forms themselves when a
+# name holds the separator, since splitting the joined string would cut that name.
+Haystack = str | tuple[str, ...]
+
+
+def haystack(forms: Sequence[str]) -> Haystack:
+    if any(_SEP in form for form in forms):
+        return tuple(forms)
     return _SEP.join(forms)
 
 
-def matches_search(needle: str, hay: str) -> bool:
+def matches_search(needle: str, hay: Haystack) -> bool:
     """Does the folded `needle` occur in one of the forms joined into `hay`?"""
+    if isinstance(hay, tuple):
+        return any(needle in form for form in hay)
     if _SEP in needle:
         return any(needle in form for form in hay.split(_SEP))
     return needle in hay

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .query import (
+    Haystack,
     ListQuery,
     Page,
     haystack,
@@ -32,11 +33,13 @@ OPTIONAL_FIELDS = ("email", "phone", "position", "company_id", "note")
 NAME_FIELDS = ("first_name", "last_name")
 WRITABLE_FIELDS = (*NAME_FIELDS, *OPTIONAL_FIELDS)
 
-# White space as the spec's `\s` sees it (Unicode White_Space). Python's bare
-# str.strip() would also strip U+001C..U+001F, which the pattern counts as text.
+# White space as the spec's `\s` sees it: ECMA-262 (JSON Schema's regex dialect,
+# and what jsonschema-rs implements), i.e. WhiteSpace and LineTerminator. That
+# includes U+FEFF and excludes U+0085; Python's bare str.strip() would also strip
+# U+001C..U+001F and U+0085, which the pattern counts as text.
 WHITESPACE = (
-    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+    "\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -136,7 +139,7 @@ class Organization:
         self.id = org_id
         self._clock = clock
         self._contacts: dict[str, Contact] = {}
-        self._hay: dict[str, str] = {}
+        self._hay: dict[str, Haystack] = {}
         self._by_created: list[tuple[int, str]] = []
         self._by_name: list[tuple[str, str, str]] = []
 

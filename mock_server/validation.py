@@ -81,7 +81,15 @@ def parse_json(raw: bytes) -> Any:
             details=[FieldError("", "not valid UTF-8")],
         ) from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
+        # A `\ud800` escape decodes to a lone surrogate: not text, and unencodable later.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise ValidationFailed(
+            "Malformed JSON: a \\u escape is a lone surrogate, not a character.",
+            details=[FieldError("", "malformed JSON")],
+        ) from None
     except json.JSONDecodeError as exc:
         raise ValidationFailed(
             f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",

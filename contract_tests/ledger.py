@@ -1,0 +1,129 @@
+"""The run tag, and the ledger of every contact the run created, for cleanup.
+
+Everything the suite creates carries the run tag (in names, email and note),
+so list assertions can be scoped to the run's own data; everything it created
+is deleted at the end, also when tests fail or the run is interrupted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .client import COLLECTION, ApiClient, TargetError
+from .failures import Exchange
+
+
+def new_run_tag() -> str:
+    # Letters and digits only, so it survives NFKC, case folding and URLs unchanged.
+    return "ct" + secrets.token_hex(4)
+
+
+@dataclass
+class CleanupReport:
+    created: int
+    deleted_by_tests: int
+    removed_at_end: int
+    left_behind: list[str]
+
+    def summary(self) -> str:
+        text = (
+            f"contract suite cleanup: created {self.created} contacts; {self.deleted_by_tests} deleted by the "
+            f"tests, {self.removed_at_end} removed at the end, {len(self.left_behind)} left behind"
+        )
+        if self.left_behind:
+            text += " (could not delete: " + ", ".join(self.left_behind[:20]) + ")"
+        return text
+
+
+@dataclass
+class RunLedger:
+    tag: str = field(default_factory=new_run_tag)
+    _alive: dict[str, None] = field(default_factory=dict)
+    _created: set[str] = field(default_factory=set)
+    _deleted: set[str] = field(default_factory=set)
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def family(self) -> str:
+        """A fresh token that contains the run tag: `<tag>q<n>z`, unique within the run."""
+        with self._lock:
+            return f"{self.tag}q{next(self._counter):x}z"
+
+    def observe(self, exchange: Exchange) -> None:
+        self.observe_raw(
+            exchange.request.method, exchange.request.url.path, exchange.status, exchange.response.content
+        )
+
+    def observe_raw(self, method: str, path: str, status: int, body: bytes) -> None:
+        if method == "POST" and path.rstrip("/") == COLLECTION and status == 201:
+            contact_id = _contact_id(body)
+            if contact_id:
+                with self._lock:
+                    self._created.add(contact_id)
+                    self._alive[contact_id] = None
+        elif method == "DELETE" and path.startswith(COLLECTION + "/") and status == 200:
+            contact_id = path.rsplit("/", 1)[1]
+            with self._lock:
+                if self._alive.pop(contact_id, 0) is None:
+                    self._deleted.add(contact_id)
+
+    @property
+    def created(self) -> int:
+        return len(self._created)
+
+    def cleanup(self, client: ApiClient) -> CleanupReport:
+        """Delete what is still alive, then sweep anything tagged with the run tag."""
+        removed, failed = 0, []
+        for contact_id in list(self._alive):
+            outcome = _delete(client, contact_id)
+            if outcome in (200, 404):
+                removed += outcome == 200
+                self._alive.pop(contact_id, None)
+            else:
+                failed.append(f"{contact_id} ({outcome})")
+        removed += self._sweep(client, failed)
+        return CleanupReport(self.created, len(self._deleted), removed, failed)
+
+    def _sweep(self, client: ApiClient, failed: list[str]) -> int:
+        # Catches contacts whose 201 never reached us (a timeout, an interrupted run).
+        removed = 0
+        for _ in range(50):  # bounded: at most 50 pages of leftovers
+            try:
+                page = client.list({"search": self.tag, "limit": 200})
+            except TargetError:
+                return removed
+            items = page.response.json().get("items", []) if page.status == 200 else []
+            if not items:
+                return removed
+            progress = False
+            for item in items:
+                outcome = _delete(client, item["id"])
+                if outcome == 200:
+                    removed, progress = removed + 1, True
+                elif outcome != 404:
+                    failed.append(f"{item['id']} ({outcome})")
+            if not progress:
+                return removed
+        return removed
+
+
+def _delete(client: ApiClient, contact_id: str) -> int | str:
+    try:
+        return client.delete(contact_id).status
+    except TargetError as exc:
+        return f"{type(exc).__name__}"
+
+
+def _contact_id(body: bytes) -> str | None:
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        return None
+    contact = data.get("contact") if isinstance(data, dict) else None
+    value = contact.get("id") if isinstance(contact, dict) else None
+    return value if isinstance(value, str) else None
