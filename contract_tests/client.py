@@ -136,8 +136,8 @@ class ApiClient:
             response = self._http.send(request)
         except httpx.TimeoutException as exc:
             raise TargetTimeout(
-                f"{request.method} {request.url}: no answer within {self.timeout:g} s ({type(exc).__name__}); "
-                "raise --timeout for a slow deployment"
+                f"{request.method} {request.url}: no answer within {self.timeout:g} s "
+                f"({type(exc).__name__}); raise --timeout for a slow deployment"
             ) from None
         except httpx.TransportError as exc:
             raise TargetUnreachable(

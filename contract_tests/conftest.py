@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from .client import ApiClient, Throttle
 from .coverage import SpecCoverage, operations_of
-from .failures import register_secret
+from .failures import Exchange, register_secret
 from .ledger import CleanupReport, RunLedger
 from .settings import OPTIONS, SPEC_PATH, Settings, SettingsError
 from .strategies import Scope
@@ -48,12 +48,12 @@ class Run:
     def client(self, token: str | None, style: str, *, observed: bool = True) -> ApiClient:
         if self.throttle is None:
             self.throttle = Throttle(self.settings.rate_limit)
-        observers = [self.observe] if observed else []
+        observers: list[Callable[[Exchange], None]] = [self.observe] if observed else []
         client = ApiClient(self.get_target(), token, style, self.throttle, self.settings.timeout, observers)
         self.clients.append(client)
         return client
 
-    def observe(self, exchange: Any) -> None:
+    def observe(self, exchange: Exchange) -> None:
         request = exchange.request
         self.coverage.record(request.method, request.url.path, exchange.status, request.url.params.keys())
         self.ledger.observe(exchange)
@@ -93,7 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
         max_examples=budget["max_examples"],
         stateful_step_count=budget["stateful_step_count"],
         deadline=None,  # a live deployment may be slow; speed is not the contract
-        database=None if run_settings.live else settings.default.database,
+        database=None if run_settings.live else settings().database,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         print_blob=True,
     )
@@ -191,9 +191,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if run.cleanup.left_behind and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
     selected_all = not session.config.getoption("keyword") and not session.config.getoption("markexpr")
-    if run.settings.profile == "thorough" and selected_all and run.coverage.missing():
-        if session.exitstatus == 0:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    thorough_gap = run.settings.profile == "thorough" and selected_all and run.coverage.missing()
+    if thorough_gap and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     run.target.close()
 
 

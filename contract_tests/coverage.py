@@ -52,7 +52,7 @@ def _resolve(node: Mapping[str, Any], document: Mapping[str, Any]) -> Mapping[st
     target: Any = document
     for part in ref.lstrip("#/").split("/"):
         target = target[part]
-    return _resolve(target, document)  # type: ignore[no-any-return]
+    return _resolve(target, document)
 
 
 def _param_name(param: Mapping[str, Any], document: Mapping[str, Any]) -> str:

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import COLLECTION, ApiClient, TargetError
+from .client import COLLECTION, ApiClient, TargetError, contact_path
 from .failures import Exchange
 
 
@@ -32,8 +32,8 @@ class CleanupReport:
 
     def summary(self) -> str:
         text = (
-            f"contract suite cleanup: created {self.created} contacts; {self.deleted_by_tests} deleted by the "
-            f"tests, {self.removed_at_end} removed at the end, {len(self.left_behind)} left behind"
+            f"contract suite cleanup: created {self.created} contacts; {self.deleted_by_tests} deleted by "
+            f"the tests, {self.removed_at_end} removed at the end, {len(self.left_behind)} left behind"
         )
         if self.left_behind:
             text += " (could not delete: " + ", ".join(self.left_behind[:20]) + ")"
@@ -43,7 +43,8 @@ class CleanupReport:
 @dataclass
 class RunLedger:
     tag: str = field(default_factory=new_run_tag)
-    _alive: dict[str, None] = field(default_factory=dict)
+    # id -> the credential headers that created it (deletes must come from the same organization)
+    _alive: dict[str, dict[str, str]] = field(default_factory=dict)
     _created: set[str] = field(default_factory=set)
     _deleted: set[str] = field(default_factory=set)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
@@ -55,21 +56,25 @@ class RunLedger:
             return f"{self.tag}q{next(self._counter):x}z"
 
     def observe(self, exchange: Exchange) -> None:
+        request = exchange.request
+        credentials = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "cookie")}
         self.observe_raw(
-            exchange.request.method, exchange.request.url.path, exchange.status, exchange.response.content
+            request.method, request.url.path, exchange.status, exchange.response.content, credentials
         )
 
-    def observe_raw(self, method: str, path: str, status: int, body: bytes) -> None:
+    def observe_raw(
+        self, method: str, path: str, status: int, body: bytes, credentials: dict[str, str]
+    ) -> None:
         if method == "POST" and path.rstrip("/") == COLLECTION and status == 201:
             contact_id = _contact_id(body)
             if contact_id:
                 with self._lock:
                     self._created.add(contact_id)
-                    self._alive[contact_id] = None
+                    self._alive[contact_id] = dict(credentials)
         elif method == "DELETE" and path.startswith(COLLECTION + "/") and status == 200:
             contact_id = path.rsplit("/", 1)[1]
             with self._lock:
-                if self._alive.pop(contact_id, 0) is None:
+                if self._alive.pop(contact_id, None) is not None:
                     self._deleted.add(contact_id)
 
     @property
@@ -79,8 +84,8 @@ class RunLedger:
     def cleanup(self, client: ApiClient) -> CleanupReport:
         """Delete what is still alive, then sweep anything tagged with the run tag."""
         removed, failed = 0, []
-        for contact_id in list(self._alive):
-            outcome = _delete(client, contact_id)
+        for contact_id, credentials in list(self._alive.items()):
+            outcome = _delete(client, contact_id, credentials)
             if outcome in (200, 404):
                 removed += outcome == 200
                 self._alive.pop(contact_id, None)
@@ -112,9 +117,13 @@ class RunLedger:
         return removed
 
 
-def _delete(client: ApiClient, contact_id: str) -> int | str:
+def _delete(client: ApiClient, contact_id: str, credentials: dict[str, str] | None = None) -> int | str:
     try:
-        return client.delete(contact_id).status
+        if credentials is None:
+            return client.delete(contact_id).status
+        return client.request(
+            "DELETE", contact_path(contact_id), headers=credentials, authenticate=False
+        ).status
     except TargetError as exc:
         return f"{type(exc).__name__}"
 

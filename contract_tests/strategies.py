@@ -135,9 +135,8 @@ def search_texts(draw: st.DrawFn, contact: dict[str, Any], scope: Scope) -> str:
     start = draw(st.integers(0, at)) if at >= 0 else 0
     end = draw(st.integers(at + len(scope.token), len(form))) if at >= 0 else len(form)
     text = form[start:end] if fold(form[start:end]) == fold(form)[start:end] else form
-    return draw(
-        st.sampled_from([text, text.upper(), text.lower(), _full_width(text), _full_width(text.upper())])
-    )
+    variants = [text, text.upper(), text.lower(), _full_width(text), _full_width(text.upper())]
+    return str(draw(st.sampled_from(variants)))
 
 
 @st.composite

@@ -1,0 +1,97 @@
+"""Search: NFKC + casefold substring match on names, full-name forms and email."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from .client import ApiClient
+from .failures import expect_equal
+from .invariants import contact_of, page_of
+from .model import OrganizationModel, Query
+from .strategies import Scope, create_bodies, search_texts
+
+pytestmark = pytest.mark.writes
+
+
+def full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@pytest.fixture
+def yamadas(api: ApiClient, scope: Scope) -> dict[str, dict[str, Any]]:
+    """山田 太郎 and two near misses, all carrying the scope's token in the last name."""
+    t = scope.token
+    bodies = {
+        "taro": {"first_name": "太郎", "last_name": f"山田{t}", "email": f"taro.{t}@example.com"},
+        "hanako": {"first_name": "花子", "last_name": f"山田{t}", "email": f"hanako.{t}@example.co.jp"},
+        "latin": {"first_name": "Taro", "last_name": f"Suzuki{t}", "email": None},
+    }
+    return {
+        key: contact_of(api.create(body), 201, "POST creates a contact: 201") for key, body in bodies.items()
+    }
+
+
+def found(api: ApiClient, text: str) -> set[str]:
+    exchange = api.list({"search": text, "limit": 200})
+    page = page_of(exchange)
+    expect_equal(page["total"], len(page["items"]), "total counts every search hit", exchange)
+    return {c["id"] for c in page["items"]}
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        ("山田{t}太郎", {"taro"}),  # lastfirst
+        ("山田{t} 太郎", {"taro"}),  # last first
+        ("太郎 山田{t}", {"taro"}),  # first last
+        ("田{t}", {"taro", "hanako"}),  # a substring of last_name
+        ("{t}太", {"taro"}),  # spans last and first in "lastfirst"
+        ("taro.{t}", {"taro"}),  # email
+        ("TARO.{T}@EXAMPLE", {"taro"}),  # email, other case
+        ("ｔａｒｏ．{fw}", {"taro"}),  # email, full-width (NFKC)
+        ("taro suzuki{t}", {"latin"}),  # first last, mixed case in the data
+        ("{T}", {"taro", "hanako", "latin"}),  # the token alone, upper case
+        ("{fw}", {"taro", "hanako", "latin"}),  # the token alone, full-width
+        ("{t}花子", {"hanako"}),
+        ("{t}x", set()),  # nothing matches
+        ("山田{t}次郎", set()),
+    ],
+)
+def test_search_forms(
+    api: ApiClient, scope: Scope, yamadas: dict[str, Any], form: str, expected: set[str]
+) -> None:
+    t = scope.token
+    text = form.format(t=t, T=t.upper(), fw=full_width(t))
+    hits = found(api, text)
+    expect_equal(
+        sorted(hits),
+        sorted(yamadas[key]["id"] for key in expected),
+        f"search {text!r} finds exactly {sorted(expected) or 'nothing'}",
+        None,
+    )
+
+
+@given(data=st.data())
+def test_every_contract_form_finds_its_contact(api: ApiClient, run: Any, data: st.DataObject) -> None:
+    scope = Scope(run.ledger.family())
+    bodies = data.draw(st.lists(create_bodies(scope), min_size=1, max_size=4))
+    model = OrganizationModel()
+    for body in bodies:
+        contact = contact_of(api.create(body), 201, "POST creates a contact: 201")
+        model.contacts[contact["id"]] = contact
+    target = data.draw(st.sampled_from(list(model.contacts.values())))
+    text = data.draw(search_texts(target, scope))
+    exchange = api.list({"search": text, "limit": 200})
+    page = page_of(exchange)
+    expected, total = model.page(Query(search=text, limit=200))
+    expect_equal(
+        [c["id"] for c in page["items"]],
+        [c["id"] for c in expected],
+        f"search {text!r} finds exactly the contacts whose forms contain it (NFKC + casefold)",
+        exchange,
+    )
+    expect_equal(page["total"], total, "total counts the search hits", exchange)

@@ -1,0 +1,141 @@
+"""A rule-based state machine against an oracle of what the organization must contain.
+
+Each machine run owns a fresh scope (token and companies). Rules create, get,
+patch (partial, null-clearing, empty, same values), delete and list with random
+search / company_id / sort / order / limit / offset; after every step the
+server's answer must equal the model's: every field, `total`, page contents
+and their order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, rule, run_state_machine_as_test
+
+from .client import ApiClient
+from .failures import expect, expect_equal
+from .invariants import check_error, check_location, check_writable, contact_of, json_body, page_of
+from .model import WRITABLE, OrganizationModel, Query, apply_patch, expected_new_contact, instant, is_change
+from .strategies import Scope, create_bodies, list_queries, patch_bodies
+
+
+class ContactsMachine(RuleBasedStateMachine):
+    api: ApiClient
+    new_scope: Any  # () -> Scope, set by the test
+
+    contacts = Bundle("contacts")
+    deleted = Bundle("deleted")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scope: Scope = type(self).new_scope()
+        self.model = OrganizationModel()
+
+    @rule(target=contacts, data=st.data())
+    def create(self, data: st.DataObject) -> str:
+        body = data.draw(create_bodies(self.scope))
+        exchange = self.api.create(body)
+        contact = contact_of(exchange, 201, "POST creates a contact: 201")
+        check_location(exchange, contact["id"])
+        check_writable(
+            contact, expected_new_contact(body), "POST stores what was sent (names trimmed)", exchange
+        )
+        expect(
+            contact["id"] not in self.model.contacts, "every create gets a new id", exchange, contact["id"]
+        )
+        self.model.contacts[contact["id"]] = contact
+        return str(contact["id"])
+
+    @rule(contact_id=contacts)
+    def get(self, contact_id: str) -> None:
+        if contact_id not in self.model.contacts:
+            return
+        exchange = self.api.get(contact_id)
+        expect_equal(
+            contact_of(exchange, 200, "GET finds a live contact"),
+            self.model.contacts[contact_id],
+            "GET returns the contact as the model has it",
+            exchange,
+        )
+
+    @rule(contact_id=contacts, data=st.data())
+    def patch(self, contact_id: str, data: st.DataObject) -> None:
+        current = self.model.contacts.get(contact_id)
+        if current is None:
+            return
+        patch = data.draw(patch_bodies(self.scope, current))
+        exchange = self.api.patch(contact_id, patch)
+        updated = contact_of(exchange, 200, "PATCH with valid fields succeeds")
+        check_writable(
+            updated,
+            apply_patch({k: current[k] for k in WRITABLE}, patch),
+            "PATCH changes the sent fields and only them",
+            exchange,
+        )
+        expect_equal(
+            (updated["id"], updated["created_at"]),
+            (current["id"], current["created_at"]),
+            "id and created_at never change",
+            exchange,
+        )
+        if is_change(current, patch):
+            expect(
+                instant(updated["updated_at"]) > instant(current["updated_at"]),
+                "a real change moves updated_at strictly forward",
+                exchange,
+                f"{current['updated_at']} -> {updated['updated_at']}",
+            )
+        else:
+            expect_equal(
+                updated["updated_at"],
+                current["updated_at"],
+                "a PATCH that changes nothing keeps updated_at",
+                exchange,
+            )
+        self.model.contacts[contact_id] = updated
+
+    @rule(target=deleted, contact_id=consumes(contacts))
+    def delete(self, contact_id: str) -> str:
+        if contact_id in self.model.contacts:
+            exchange = self.api.delete(contact_id)
+            expect_status_success = exchange.status == 200
+            expect(
+                expect_status_success, "DELETE of a live contact is 200", exchange, f"got {exchange.status}"
+            )
+            expect_equal(json_body(exchange), {"success": True}, 'DELETE answers {"success": true}', exchange)
+            del self.model.contacts[contact_id]
+        return contact_id
+
+    @rule(contact_id=deleted, method=st.sampled_from(["GET", "PATCH", "DELETE"]))
+    def deleted_is_gone(self, contact_id: str, method: str) -> None:
+        exchange = self.api.request(
+            method, f"/api/v1/crm/contacts/{contact_id}", json={"note": "x"} if method == "PATCH" else None
+        )
+        check_error(exchange, 404, f"{method} of a deleted contact is 404")
+
+    @rule(data=st.data())
+    def list_page(self, data: st.DataObject) -> None:
+        params = data.draw(list_queries(self.scope, len(self.model.contacts)))
+        exchange = self.api.list(params)
+        page = page_of(exchange)
+        expected, total = self.model.page(Query(**params))
+        expect_equal(page["total"], total, "total equals the number of matching contacts", exchange)
+        expect_equal(
+            (page["limit"], page["offset"]),
+            (params.get("limit", 50), params.get("offset", 0)),
+            "the page echoes limit and offset",
+            exchange,
+        )
+        expect_equal(
+            page["items"], list(expected), "the page holds exactly the matching contacts, in order", exchange
+        )
+
+
+@pytest.mark.writes
+def test_the_server_behaves_like_the_model(api: ApiClient, run: Any) -> None:
+    ContactsMachine.api = api
+    ContactsMachine.new_scope = staticmethod(lambda: Scope(run.ledger.family()))
+    run_state_machine_as_test(ContactsMachine)
