@@ -15,7 +15,6 @@ from .strategies import Scope
 BAD_CREDENTIALS = {
     "none": {},
     "wrong-token": {"Authorization": "Bearer not-a-real-token-" + secrets.token_hex(8)},
-    "empty-bearer": {"Authorization": "Bearer "},
     "scheme-only": {"Authorization": "Bearer"},
     "basic-scheme": {"Authorization": "Basic dXNlcjpwYXNz"},
     "token-without-scheme": {"Authorization": "{token}"},

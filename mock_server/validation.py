@@ -50,12 +50,21 @@ def coerce(value: str, schema: Schema) -> Any:
     types = schema.get("type")
     types = types if isinstance(types, list) else [types]
     if "integer" in types and _INTEGER.fullmatch(value):
-        return int(value)
+        return _int(value)
     if "number" in types and _NUMBER.fullmatch(value):
-        return float(value) if any(c in value for c in ".eE") else int(value)
+        return float(value) if any(c in value for c in ".eE") else _int(value)
     if "boolean" in types and value in ("true", "false"):
         return value == "true"
     return value
+
+
+def _int(value: str) -> int | str:
+    """`int(value)`, or `value` itself past Python's 4300-digit limit (a string fails `type`)."""
+    sign, digits = ("-", value[1:]) if value.startswith("-") else ("", value)
+    try:
+        return int(sign + (digits.lstrip("0") or "0"))
+    except ValueError:
+        return value
 
 
 def check_media_type(body: RequestBody, content_type: str | None) -> None:
