@@ -146,3 +146,47 @@ def check_location(exchange: Exchange, contact_id: str) -> None:
         "a 201 has Location /api/v1/crm/contacts/{id}",
         exchange,
     )
+
+
+def expect_ordered_page(
+    items: list[dict[str, Any]],
+    matching: list[Mapping[str, Any]],
+    offset: int,
+    limit: int,
+    sort: str,
+    exchange: Exchange | None,
+) -> None:
+    """`items` is the page [offset, offset+limit) of `matching` (every match, in the contract's order).
+
+    For sort=name the keys are all visible, so the order must match exactly, ties
+    broken by id. For sort=created_at the server may keep more precision than it
+    renders: among contacts whose rendered created_at is equal, any consistent
+    order is allowed (desc being the exact reverse of asc is checked elsewhere).
+    """
+    window = matching[offset : offset + limit]
+    ids = [c["id"] for c in items]
+    expect(len(ids) == len(set(ids)), "a page never repeats a contact", exchange, str(ids))
+    if sort == "name":
+        expect_equal(
+            ids, [c["id"] for c in window], "the page holds exactly the matching contacts, in order", exchange
+        )
+    else:
+        expect_equal(
+            [instant(c["created_at"]) for c in items],
+            [instant(c["created_at"]) for c in window],
+            "the page holds the matching contacts in created_at order",
+            exchange,
+        )
+        for item in items:
+            group = {c["id"] for c in matching if c["created_at"] == item["created_at"]}
+            expect(
+                item["id"] in group,
+                "the page holds only matching contacts",
+                exchange,
+                f"unexpected {item['id']}",
+            )
+    expected_by_id = {c["id"]: c for c in matching}
+    for item in items:
+        expect_equal(
+            item, expected_by_id.get(item["id"]), "listed contacts show their current fields", exchange
+        )
