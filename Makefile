@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install mock test lint check-spec clean
+.PHONY: install mock test lint lint-spec clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -31,3 +31,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+## make lint-spec: Spectral (spectral:oas) and Redocly (recommended) on openapi.yaml; needs Node.js
+lint-spec:
+	npx --yes @stoplight/spectral-cli lint --ruleset .spectral.yaml --fail-severity error openapi.yaml
+	npx --yes @redocly/cli lint --extends=recommended openapi.yaml
