@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
@@ -12,6 +13,8 @@ import uvicorn
 from .app import MockState, create_app
 from .errors import MockServerError
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
+from .options import MockOptions, parse_latency
+from .persistence import load_state
 from .spec import DEFAULT_SPEC_PATH, load_spec
 
 
@@ -23,6 +26,29 @@ def _token_pair(ctx: click.Context, param: click.Parameter, values: tuple[str, .
             raise click.BadParameter(f"{value!r} is not TOKEN=ORG (e.g. ci-token=org_ci)")
         pairs[token] = org
     return pairs
+
+
+def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        return parse_latency(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+class ReadyServer(uvicorn.Server):
+    """Writes --ready-file once the socket listens, so CI can wait for it."""
+
+    def __init__(self, config: uvicorn.Config, ready_file: Path | None) -> None:
+        super().__init__(config)
+        self.ready_file = ready_file
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.ready_file is not None and self.started:
+            self.ready_file.parent.mkdir(parents=True, exist_ok=True)
+            self.ready_file.write_text(f"http://{self.config.host}:{self.config.port}\n", encoding="utf-8")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -53,11 +79,37 @@ def _token_pair(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     default=DEFAULT_SPEC_PATH,
     help="The OpenAPI document that drives the mock.",
 )
+@click.option("--latency", callback=_latency, metavar="MS|LOW..HIGH", help="Hold every API response (ms).")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of API requests to fail.")
+@click.option(
+    "--error-status", type=click.IntRange(400, 599), default=503, help="Status of injected failures."
+)
+@click.option("--no-cors", is_flag=True, help="Turn CORS off (on by default for any localhost origin).")
+@click.option(
+    "--cors-origins", default="", metavar="ORIGINS", help="Comma-separated origins allowed by CORS."
+)
+@click.option("--admin-token", default=None, help="Require this token for /__admin (needed beyond loopback).")
+@click.option(
+    "--state-file", type=click.Path(dir_okay=False, path_type=Path), help="Keep the state across restarts."
+)
+@click.option(
+    "--save-interval", type=click.FloatRange(0.01, 60), default=0.2, help="Seconds between state saves."
+)
+@click.option("--reload", is_flag=True, help="Pick up edits to the spec and fixtures, keeping the state.")
+@click.option(
+    "--validate-responses", is_flag=True, help="Check every response against the spec; log violations."
+)
+@click.option(
+    "--journal-size", type=click.IntRange(1, 1_000_000), default=1000, help="Requests kept in the journal."
+)
+@click.option(
+    "--ready-file", type=click.Path(dir_okay=False, path_type=Path), help="Written once the mock listens."
+)
 @click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
-    help="Server log level.",
+    help="Log level (info shows one access line per request).",
 )
 def main(
     host: str,
@@ -66,34 +118,89 @@ def main(
     empty: bool,
     tokens: dict[str, str],
     spec_path: Path,
+    latency: tuple[int, int] | None,
+    error_rate: float,
+    error_status: int,
+    no_cors: bool,
+    cors_origins: str,
+    admin_token: str | None,
+    state_file: Path | None,
+    save_interval: float,
+    reload: bool,
+    validate_responses: bool,
+    journal_size: int,
+    ready_file: Path | None,
     log_level: str,
 ) -> None:
     """Serve the in-memory Contacts API mock described by openapi.yaml."""
+    options = MockOptions(
+        latency_ms=latency,
+        error_rate=error_rate,
+        error_status=error_status,
+        cors=not no_cors,
+        cors_origins=tuple(o.strip() for o in cors_origins.split(",") if o.strip()),
+        admin_token=admin_token,
+        validate_responses=validate_responses,
+        journal_size=journal_size,
+        state_file=state_file,
+        save_interval=save_interval,
+        reload=reload,
+        fixtures_path=None if empty else fixtures_path,
+        extra_tokens=tokens,
+    )
     try:
         spec = load_spec(spec_path)
         seed = None if empty else load_fixtures(fixtures_path, spec)
+        saved = load_state(state_file, spec) if state_file else None
     except MockServerError as error:
         click.echo(f"contacts-mock: cannot start: {error}", err=True)
         sys.exit(2)
-    state = MockState.seeded(spec, seed, tokens)
+    state = MockState.seeded(spec, seed, tokens, options)
     if not len(state.tokens):
         click.echo("contacts-mock: no tokens: every request would get 401; add --token TOKEN=ORG", err=True)
         sys.exit(2)
-    click.echo(banner(state, host, port, seed_tokens=seed.tokens if seed else {}, extra=tokens))
+    if saved is not None:
+        state.store.load(saved.contacts, keep=state.tokens.organizations())
+    if ready_file is not None:
+        ready_file.unlink(missing_ok=True)
+    click.echo(
+        banner(
+            state,
+            host,
+            port,
+            seed_tokens=seed.tokens if seed else {},
+            extra=tokens,
+            restored=saved is not None,
+        )
+    )
     logging.basicConfig(level=log_level.upper(), format="%(message)s")
-    uvicorn.run(create_app(state), host=host, port=port, log_level=log_level, server_header=False)
+    config = uvicorn.Config(
+        create_app(state), host=host, port=port, log_level=log_level, access_log=False, server_header=False
+    )
+    ReadyServer(config, ready_file).run()
 
 
 def banner(
-    state: MockState, host: str, port: int, *, seed_tokens: dict[str, str], extra: dict[str, str]
+    state: MockState,
+    host: str,
+    port: int,
+    *,
+    seed_tokens: dict[str, str],
+    extra: dict[str, str],
+    restored: bool = False,
 ) -> str:
     shown_host = f"[{host}]" if ":" in host else host
+    base = f"http://{shown_host}:{port}"
     lines = [
-        f"Contacts API mock on http://{shown_host}:{port}/api/v1/crm/contacts",
-        f"  spec: {state.spec.source}",
+        f"Contacts API mock on {base}/api/v1/crm/contacts",
+        f"  docs:  {base}/docs   spec: {base}/openapi.yaml   admin: {base}/__admin/health",
+        f"  spec file: {state.spec.source}",
         "  tokens (send as 'Authorization: Bearer <token>' or cookie better-auth.session_token):",
     ]
     for token, org in {**seed_tokens, **extra}.items():
         org_store = state.store.organization(org)
         lines.append(f"    {token:<24} organization {org} ({len(org_store)} contacts)")
+    if restored:
+        lines.append(f"  state restored from {state.options.state_file}")
+    lines += [f"  {line}" for line in state.options.describe()]
     return "\n".join(lines)

@@ -28,7 +28,7 @@ _LAYOUT = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["id", "tokens", "contacts"],
+                "required": ["id", "contacts"],
                 "additionalProperties": False,
                 "properties": {
                     "id": {"type": "string", "minLength": 1},
@@ -62,7 +62,12 @@ def load_fixtures(path: Path | str, spec: Spec) -> Seed:
     return parse_fixtures(raw, spec, source=str(path))
 
 
-def parse_fixtures(raw: Any, spec: Spec, *, source: str = "<fixtures>") -> Seed:
+def parse_fixtures(raw: Any, spec: Spec, *, source: str = "<fixtures>", allow_tokens: bool = True) -> Seed:
+    """Fixtures, a saved state file or an admin state upload: the same layout.
+
+    Tokens belong to fixtures and the command line only (`allow_tokens=False`
+    for state), so a state snapshot never carries a secret.
+    """
     layout = compile_schema(_LAYOUT)
     for error in layout.iter_errors(raw):
         where = "/".join(str(p) for p in error.instance_path) or "top level"
@@ -74,7 +79,9 @@ def parse_fixtures(raw: Any, spec: Spec, *, source: str = "<fixtures>") -> Seed:
         org_id = org["id"]
         seed.names[org_id] = org.get("name", org_id)
         seed.contacts.setdefault(org_id, [])
-        for token in org["tokens"]:
+        if org.get("tokens") and not allow_tokens:
+            raise FixtureError(f"{source}: organization {org_id}: tokens cannot be set here")
+        for token in org.get("tokens", []):
             if token in seed.tokens and seed.tokens[token] != org_id:
                 raise FixtureError(f"{source}: token of {org_id} is already used by {seed.tokens[token]}")
             seed.tokens[token] = org_id

@@ -83,6 +83,32 @@ class Operation:
     def documented_statuses(self) -> tuple[int, ...]:
         return tuple(sorted(int(code) for code in self.responses if code.isdigit()))
 
+    @cached_property
+    def success_status(self) -> int:
+        return next(code for code in self.documented_statuses if 200 <= code < 300)
+
+    @cached_property
+    def _response_validators(self) -> dict[int, jsonschema_rs.Validator]:
+        validators = {}
+        for code in self.documented_statuses:
+            content = self.responses[str(code)].get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            if schema is not None:
+                validators[code] = compile_schema(schema)
+        return validators
+
+    def response_problems(self, status: int, body: Any) -> list[str]:
+        """What is wrong with a response of this operation, per the spec (empty: nothing)."""
+        if status not in self.documented_statuses:
+            return [f"status {status} is not documented for {self.operation_id}"]
+        validator = self._response_validators.get(status)
+        if validator is None:
+            return []
+        return [
+            f"{'/'.join(map(str, e.instance_path)) or 'body'}: {e.message}"
+            for e in validator.iter_errors(body)
+        ]
+
 
 @dataclass(frozen=True)
 class Spec:

@@ -135,9 +135,10 @@ def clean(changes: Mapping[str, Any]) -> dict[str, Any]:
 class Organization:
     """One organization's contacts with the indexes that keep listing fast."""
 
-    def __init__(self, org_id: str, clock: Clock) -> None:
+    def __init__(self, org_id: str, clock: Clock, on_change: Callable[[], None] = lambda: None) -> None:
         self.id = org_id
         self._clock = clock
+        self._on_change = on_change
         self._contacts: dict[str, Contact] = {}
         self._hay: dict[str, Haystack] = {}
         self._by_created: list[tuple[int, str]] = []
@@ -167,6 +168,7 @@ class Organization:
             updated_us=now,
         )
         self.add(contact)
+        self._on_change()
         return contact
 
     def update(self, contact_id: str, changes: Mapping[str, Any]) -> Contact | None:
@@ -179,6 +181,7 @@ class Organization:
         updated = replace(current, **data, updated_us=max(self._clock.now(), current.updated_us + 1))
         self._unindex(current)
         self._index(updated)
+        self._on_change()
         return updated
 
     def delete(self, contact_id: str) -> bool:
@@ -186,6 +189,7 @@ class Organization:
         if current is None:
             return False
         self._unindex(current)
+        self._on_change()
         return True
 
     def add(self, contact: Contact) -> None:
@@ -249,17 +253,37 @@ class Store:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
         self._organizations: dict[str, Organization] = {}
+        self.version = 0  # counts writes, so a saver knows when there is something new
+
+    def _changed(self) -> None:
+        self.version += 1
 
     def organization(self, org_id: str) -> Organization:
         org = self._organizations.get(org_id)
         if org is None:
-            org = self._organizations[org_id] = Organization(org_id, self.clock)
+            org = self._organizations[org_id] = Organization(org_id, self.clock, self._changed)
         return org
+
+    def load(self, contacts: Mapping[str, Iterable[Contact]], keep: Iterable[str] = ()) -> None:
+        """Replace every contact at once (reset, restore); `keep` names organizations kept empty."""
+        self._organizations = {}
+        for org_id in keep:
+            self.organization(org_id)
+        for org_id, items in contacts.items():
+            org = self.organization(org_id)
+            for contact in items:
+                org.add(contact)
+        self._changed()
 
     @property
     def organizations(self) -> dict[str, Organization]:
         return dict(self._organizations)
 
-    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
-        """Every contact as the API shows it, per organization (JSON-ready)."""
-        return {org_id: [c.to_json() for c in org] for org_id, org in self._organizations.items()}
+    def snapshot(self) -> dict[str, Any]:
+        """Every contact as the API shows it, in the fixtures' layout (JSON-ready, no tokens)."""
+        return {
+            "organizations": [
+                {"id": org_id, "contacts": [c.to_json() for c in org]}
+                for org_id, org in self._organizations.items()
+            ]
+        }

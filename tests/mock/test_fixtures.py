@@ -143,11 +143,6 @@ BAD_RECORDS: list[tuple[str, Mutation, str]] = [
         "top level: Additional properties are not allowed ('extra' was unexpected)",
     ),
     (
-        "organization without tokens",
-        lambda r: r["organizations"][1].pop("tokens"),
-        'organizations/1: "tokens" is a required property',
-    ),
-    (
         "empty token",
         lambda r: r["organizations"][0].update(tokens=[""]),
         'organizations/0/tokens/0: "" is shorter than 1 character',
@@ -211,3 +206,17 @@ def test_missing_fixture_file(spec: Spec, tmp_path: Path) -> None:
     with pytest.raises(FixtureError) as caught:
         load_fixtures(path, spec)
     assert str(caught.value) == f"{path}: no such fixture file"
+
+
+def test_an_organization_may_come_without_tokens(spec: Spec, seed_json: dict[str, Any]) -> None:
+    # Its tokens can come from `--token TOKEN=ORG`; a state file never carries tokens at all.
+    raw = copy.deepcopy(seed_json)
+    raw["organizations"][1].pop("tokens")
+    seed = parse_fixtures(raw, spec)
+    assert "dev-token-org-b" not in seed.tokens
+    assert len(seed.contacts["org_partner"]) == 8
+
+
+def test_a_state_upload_may_not_carry_tokens(spec: Spec, seed_json: dict[str, Any]) -> None:
+    with pytest.raises(FixtureError, match="tokens cannot be set here"):
+        parse_fixtures(seed_json, spec, allow_tokens=False)

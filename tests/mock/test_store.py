@@ -289,7 +289,9 @@ def test_store_creates_organizations_on_first_use() -> None:
     assert store.organization("org_x") is org
     org.create({"first_name": "a", "last_name": "b"})
     assert list(store.organizations) == ["org_x"]
-    assert [c["first_name"] for c in store.snapshot()["org_x"]] == ["a"]
+    [org_x] = store.snapshot()["organizations"]
+    assert org_x["id"] == "org_x"
+    assert [c["first_name"] for c in org_x["contacts"]] == ["a"]
 
 
 # --- page: order ------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""Pure ASGI middleware: the access log and request journal, and injected latency and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from http import HTTPStatus
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .journal import Journal
+
+access_log = logging.getLogger("mock_server.access")
+
+API_PREFIX = "/api/"
+ORG_KEY = "mock.organization"  # set in the scope by the API endpoint once the caller is known
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIX)
+
+
+class TrafficMiddleware:
+    """One log line per request (method, path, status, ms) and the journal of API calls.
+
+    Only the path and query are kept: headers, and so tokens, never are.
+    """
+
+    def __init__(self, app: ASGIApp, journal: Journal) -> None:
+        self.app = app
+        self.journal = journal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            path = scope.get("path", "")
+            query = scope.get("query_string", b"").decode("latin-1")
+            access_log.info(
+                "%s %s %d %.1fms", scope["method"], path + (f"?{query}" if query else ""), status, elapsed
+            )
+            if is_api_path(path):
+                self.journal.record(scope["method"], path, query, status, elapsed, scope.get(ORG_KEY))
+
+
+def _error_code(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "injected_error"
+
+
+class ChaosMiddleware:
+    """`--latency` holds API responses; `--error-rate` answers some with `--error-status`.
+
+    An injected error is answered before the request reaches the API, so it never
+    changes the store: a client that retries sees the same state.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        latency_ms: tuple[int, int] | None,
+        error_rate: float,
+        error_status: int,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.app = app
+        self.latency_ms = latency_ms
+        self.error_rate = error_rate
+        self.error_status = error_status
+        self.rng = rng or random.Random()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_api_path(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        if self.latency_ms:
+            await asyncio.sleep(self.rng.uniform(*self.latency_ms) / 1000)
+        if self.error_rate and self.rng.random() < self.error_rate:
+            body = {
+                "error": {
+                    "code": _error_code(self.error_status),
+                    "message": f"Injected by the mock (--error-rate {self.error_rate:g}).",
+                }
+            }
+            response = JSONResponse(body, status_code=self.error_status, headers={"Retry-After": "1"})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

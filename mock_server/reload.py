@@ -1,0 +1,95 @@
+"""`--reload`: pick up edits to openapi.yaml and the fixtures without a restart.
+
+The current contacts are kept when they still fit the new spec's Contact
+schema; otherwise the mock starts over from the (new) fixtures. A spec or
+fixture file that does not load is reported and the running mock is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from .errors import MockServerError
+from .fixtures import load_fixtures, parse_fixtures
+from .spec import load_spec
+
+logger = logging.getLogger("mock_server")
+
+POLL_SECONDS = 0.5
+
+
+def _mtime(path: Path | None) -> float:
+    try:
+        return path.stat().st_mtime_ns if path else 0.0
+    except OSError:
+        return 0.0
+
+
+class Watcher:
+    def __init__(self, app: Starlette, state: object) -> None:
+        from .app import MockState
+
+        assert isinstance(state, MockState)
+        self.app = app
+        self.state = state
+        self.paths = [p for p in (state.spec.source, state.options.fixtures_path) if p is not None]
+        self.seen = {p: _mtime(p) for p in self.paths}
+        self._task: asyncio.Task[None] | None = None
+        self.reloads = 0
+
+    def changed(self) -> bool:
+        now = {p: _mtime(p) for p in self.paths}
+        changed = now != self.seen
+        self.seen = now
+        return changed
+
+    def reload(self) -> None:
+        from .app import all_routes
+
+        state = self.state
+        try:
+            spec = load_spec(state.spec.source) if state.spec.source else state.spec
+            fixtures = state.options.fixtures_path
+            seed = load_fixtures(fixtures, spec) if fixtures else state.seed
+        except MockServerError as error:
+            logger.error("contacts-mock: reload skipped, keeping the running mock: %s", error)
+            return
+        try:
+            parse_fixtures(state.store.snapshot(), spec, source="current state", allow_tokens=False)
+            kept = True
+        except MockServerError as error:
+            logger.warning("contacts-mock: the current contacts no longer fit the spec (%s); reset", error)
+            kept = False
+        state.spec, state.seed = spec, seed
+        if seed is not None:
+            for token, org_id in seed.tokens.items():
+                state.tokens.add(token, org_id)
+        if not kept:
+            state.reset()
+        self.app.router.routes[:] = all_routes(state)
+        self.reloads += 1
+        logger.info(
+            "contacts-mock: reloaded %s (%s)",
+            ", ".join(map(str, self.paths)),
+            "state kept" if kept else "state reset",
+        )
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            if self.changed():
+                self.reload()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
