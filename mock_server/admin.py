@@ -43,7 +43,14 @@ def _is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def check_admin_access(request: Request, admin_token: str | None) -> None:
+def check_admin_access(
+    request: Request, admin_token: str | None, origin_allowed: Callable[[str], bool]
+) -> None:
+    origin = request.headers.get("origin")
+    if origin is not None and not origin_allowed(origin):
+        # A page of another site can send "simple" requests without a preflight;
+        # the admin API never acts for one.
+        raise Forbidden(f"The admin API does not answer pages of {origin}.")
     if admin_token is None:
         if not _is_loopback(request.client.host if request.client else None):
             raise Forbidden()
@@ -79,7 +86,8 @@ class AdminEndpoint:
             handler = self.methods.get(request.method)
             if handler is None:
                 raise MethodNotAllowed(request.method, sorted(self.methods))
-            check_admin_access(request, _state(request).options.admin_token)
+            options = _state(request).options
+            check_admin_access(request, options.admin_token, options.origin_allowed)
             response = await handler(request)
         except ApiError as error:
             response = JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
@@ -134,12 +142,14 @@ async def put_state(request: Request) -> Response:
 async def list_requests(request: Request) -> Response:
     state = _state(request)
     params = request.query_params
-    status = params.get("status")
-    if status is not None and not status.isdigit():
-        raise ValidationFailed("status must be a number.", details=[FieldError("status", "must be a number")])
-    limit = params.get("limit", "")
+    status, limit = params.get("status"), params.get("limit")
+    for name, value in (("status", status), ("limit", limit)):
+        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 9):
+            raise ValidationFailed(
+                f"{name} must be a number.", details=[FieldError(name, "must be a number")]
+            )
     entries = state.journal.query(params.get("method"), params.get("path"), int(status) if status else None)
-    shown = entries[: int(limit)] if limit.isdigit() else entries
+    shown = entries[: int(limit)] if limit else entries
     return JSONResponse(
         {"requests": [e.to_json() for e in shown], "total": len(entries), "capacity": state.journal.size}
     )

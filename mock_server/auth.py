@@ -48,8 +48,9 @@ class TokenRegistry:
     def organization_of(self, token: str) -> str | None:
         return self._orgs.get(_digest(token))
 
-    def organizations(self) -> set[str]:
-        return set(self._orgs.values())
+    def organizations(self) -> list[str]:
+        """Every organization with a token, in the order its first token was added."""
+        return list(dict.fromkeys(self._orgs.values()))
 
     def __len__(self) -> int:
         return len(self._orgs)

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from .dynamic import synthesize
-from .errors import FieldError, ValidationFailed
+from .errors import ERRORS_BY_STATUS, FieldError, ValidationFailed
 from .prefer import Preferences
 from .spec import Operation
 
@@ -47,7 +47,7 @@ def canned_answer(
     else:
         body = synthesize(media.get("schema", {}), rng)
     body = json.loads(json.dumps(body))  # a copy: the spec's examples are never shared
-    headers = {}
+    headers = dict(ERRORS_BY_STATUS[status]().headers) if status in ERRORS_BY_STATUS else {}
     if "Location" in operation.responses[str(status)].get("headers", {}):
         contact = body.get("contact") if isinstance(body, dict) else None
         contact_id = contact.get("id") if isinstance(contact, dict) else "cont_" + "0" * 32

@@ -47,8 +47,17 @@ class ReadyServer(uvicorn.Server):
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets=sockets)
         if self.ready_file is not None and self.started:
+            port = self.config.port
+            if self.servers and self.servers[0].sockets:
+                port = self.servers[0].sockets[0].getsockname()[1]  # the bound one, for --port 0
+            host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
             self.ready_file.parent.mkdir(parents=True, exist_ok=True)
-            self.ready_file.write_text(f"http://{self.config.host}:{self.config.port}\n", encoding="utf-8")
+            self.ready_file.write_text(f"http://{host}:{port}\n", encoding="utf-8")
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        if self.ready_file is not None:
+            self.ready_file.unlink(missing_ok=True)  # a stopped mock is not ready
+        await super().shutdown(sockets=sockets)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -171,6 +180,7 @@ def main(
             seed_tokens=seed.tokens if seed else {},
             extra=tokens,
             restored=saved is not None,
+            ready_file=ready_file,
         )
     )
     logging.basicConfig(level=log_level.upper(), format="%(message)s")
@@ -188,6 +198,7 @@ def banner(
     seed_tokens: dict[str, str],
     extra: dict[str, str],
     restored: bool = False,
+    ready_file: Path | None = None,
 ) -> str:
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{port}"
@@ -202,5 +213,7 @@ def banner(
         lines.append(f"    {token:<24} organization {org} ({len(org_store)} contacts)")
     if restored:
         lines.append(f"  state restored from {state.options.state_file}")
+    if ready_file is not None:
+        lines.append(f"  ready file: {ready_file} (written once the mock listens)")
     lines += [f"  {line}" for line in state.options.describe()]
     return "\n".join(lines)

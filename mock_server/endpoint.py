@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -52,6 +52,8 @@ class OperationsEndpoint:
             response = await self.handle(request, operation)
         except ApiError as error:
             response = error_response(error)
+        except ClientDisconnect:
+            return  # the client left mid-body: nobody to answer, nothing was written
         if self.state.options.validate_responses:
             self.check_response(operation, request, response)
         await response(scope, receive, send)

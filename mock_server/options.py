@@ -26,6 +26,14 @@ class MockOptions:
     fixtures_path: Path | None = None  # watched by --reload; the seed for POST /__admin/reset
     extra_tokens: dict[str, str] = field(default_factory=dict)
 
+    def origin_allowed(self, origin: str) -> bool:
+        """Would CORS let a page of this origin call the mock?"""
+        if not self.cors:
+            return False
+        if self.cors_origins:
+            return "*" in self.cors_origins or origin in self.cors_origins
+        return re.match(LOCAL_ORIGINS, origin) is not None
+
     def describe(self) -> list[str]:
         """The options in force, for the start-up banner."""
         lines = []
@@ -49,6 +57,7 @@ class MockOptions:
             lines.append("reload: watching the spec and the fixtures")
         if self.validate_responses:
             lines.append("validate responses: every response is checked against the spec")
+        lines.append(f"request journal: the last {self.journal_size} API requests at /__admin/requests")
         return lines
 
 

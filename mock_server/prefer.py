@@ -7,11 +7,13 @@ reading the store; `delay=250` holds the response for 250 ms.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .errors import FieldError, ValidationFailed
 
 MAX_DELAY_MS = 60_000
+_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,12 @@ def parse_prefer(header: str | None) -> Preferences:
         values[name.strip().lower()] = value.strip().strip('"')
     code = values.get("code")
     delay = values.get("delay")
-    if code is not None and not (code.isdigit() and len(code) == 3):
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if (code is not None and not _DIGITS.fullmatch(code)) or (code is not None and len(code) != 3):
         raise _invalid(f"code={code!r} is not an HTTP status code")
-    if delay is not None and not (delay.isdigit() and int(delay) <= MAX_DELAY_MS):
+    if delay is not None and not (
+        _DIGITS.fullmatch(delay) and len(delay) <= 6 and int(delay) <= MAX_DELAY_MS
+    ):
         raise _invalid(f"delay={delay!r} must be 0..{MAX_DELAY_MS} milliseconds")
     dynamic = values.get("dynamic", "false").lower()
     if dynamic not in ("true", "false"):

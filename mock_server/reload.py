@@ -14,6 +14,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from .auth import TokenRegistry
 from .errors import MockServerError
 from .fixtures import load_fixtures, parse_fixtures
 from .spec import load_spec
@@ -66,9 +67,9 @@ class Watcher:
             logger.warning("contacts-mock: the current contacts no longer fit the spec (%s); reset", error)
             kept = False
         state.spec, state.seed = spec, seed
-        if seed is not None:
-            for token, org_id in seed.tokens.items():
-                state.tokens.add(token, org_id)
+        # Tokens are rebuilt, so one removed from the fixtures stops working.
+        tokens = TokenRegistry({**(seed.tokens if seed else {}), **state.options.extra_tokens})
+        state.tokens = tokens
         if not kept:
             state.reset()
         self.app.router.routes[:] = all_routes(state)

@@ -93,6 +93,8 @@ def parse_json(raw: bytes) -> Any:
         value = json.loads(text, parse_constant=_reject_constant)
         # A `\ud800` escape decodes to a lone surrogate: not text, and unencodable later.
         json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if _depth(value) > MAX_DEPTH:
+            raise RecursionError
         return value
     except UnicodeEncodeError:
         raise ValidationFailed(
@@ -105,10 +107,26 @@ def parse_json(raw: bytes) -> Any:
             details=[FieldError("", "malformed JSON")],
         ) from None
     except (ValueError, RecursionError) as exc:  # NaN/Infinity, 4300+ digit ints, deep nesting
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        reason = f"nested deeper than {MAX_DEPTH} levels" if isinstance(exc, RecursionError) else str(exc)
         raise ValidationFailed(
             f"Malformed JSON: {reason}.", details=[FieldError("", "malformed JSON")]
         ) from None
+
+
+# No request body of this API nests; deep nesting only ever costs the validator's stack.
+MAX_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, dict):
+            stack.extend((child, level + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, level + 1) for child in node)
+    return deepest
 
 
 def validate_body(body: RequestBody, data: Any) -> dict[str, Any]:

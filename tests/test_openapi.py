@@ -50,7 +50,10 @@ def _examples() -> list[tuple[str, dict[str, Any], Any]]:
 
 @pytest.mark.parametrize(("where", "schema", "value"), _examples(), ids=[e[0] for e in _examples()])
 def test_every_example_fits_its_schema(where: str, schema: dict[str, Any], value: Any) -> None:
-    errors = [e.message for e in jsonschema_rs.Draft202012Validator(schema, validate_formats=True).iter_errors(value)]
+    errors = [
+        e.message
+        for e in jsonschema_rs.Draft202012Validator(schema, validate_formats=True).iter_errors(value)
+    ]
     assert errors == [], f"{where}: {errors}"
 
 
@@ -64,4 +67,8 @@ def test_every_error_status_is_documented_with_the_error_shape() -> None:
 
 def test_create_links_to_get_update_and_delete() -> None:
     links = SPEC.operation("createContact").responses["201"]["links"]
-    assert {link["operationId"] for link in links.values()} == {"getContact", "updateContact", "deleteContact"}
+    assert {link["operationId"] for link in links.values()} == {
+        "getContact",
+        "updateContact",
+        "deleteContact",
+    }

@@ -172,7 +172,7 @@ def test_every_error_has_the_contract_shape(
             "POST",
             COLLECTION,
             b"[" * (MAX_BODY // 2) + b"]" * (MAX_BODY // 2),
-            "Malformed JSON: nested too deeply.",
+            "Malformed JSON: nested deeper than 32 levels.",
             MALFORMED,
         ),
         (

@@ -147,10 +147,10 @@ def test_registry_lookup() -> None:
     assert registry.organization_of("token-b") == "org_b"
     assert registry.organization_of("token-c") is None
     assert registry.organization_of("") is None
-    assert registry.organizations() == {"org_a", "org_b"}
+    assert registry.organizations() == ["org_a", "org_b"]
     assert len(registry) == 2
     registry.add("token-c", "org_a")
-    assert (len(registry), registry.organizations()) == (3, {"org_a", "org_b"})
+    assert (len(registry), registry.organizations()) == (3, ["org_a", "org_b"])
     assert len(TokenRegistry()) == 0
 
 

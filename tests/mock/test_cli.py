@@ -14,17 +14,24 @@ import uvicorn
 from mockkit import COLLECTION, Api
 
 from mock_server import DEFAULT_FIXTURES_PATH
-from mock_server.cli import main
+from mock_server.cli import ReadyServer, main
 
 
 class Recorder:
-    """Stands in for uvicorn.run: remembers what it was asked to serve."""
+    """Stands in for the server's run(): remembers what it was asked to serve."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[Any, dict[str, Any]]] = []
 
-    def __call__(self, app: Any, **kwargs: Any) -> None:
-        self.calls.append((app, kwargs))
+    def __call__(self, server: uvicorn.Server) -> None:
+        config = server.config
+        kwargs = {
+            "host": config.host,
+            "port": config.port,
+            "log_level": config.log_level,
+            "server_header": config.server_header,
+        }
+        self.calls.append((config.app, kwargs))
 
     @property
     def api(self) -> Api:
@@ -35,7 +42,7 @@ class Recorder:
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     recorder = Recorder()
-    monkeypatch.setattr(uvicorn, "run", recorder)
+    monkeypatch.setattr(ReadyServer, "run", lambda server, sockets=None: recorder(server))
     monkeypatch.setattr("logging.basicConfig", lambda **kwargs: None)  # leave pytest's logging alone
     return recorder
 
@@ -50,13 +57,14 @@ def test_default_start_prints_the_url_and_tokens(served: Recorder) -> None:
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert lines[0] == "Contacts API mock on http://127.0.0.1:4010/api/v1/crm/contacts"
-    assert lines[1].startswith("  spec: ") and lines[1].endswith("openapi.yaml")
+    assert lines[1].split()[:2] == ["docs:", "http://127.0.0.1:4010/docs"]
+    assert lines[2].startswith("  spec file: ") and lines[2].endswith("openapi.yaml")
     assert (
-        lines[2] == "  tokens (send as 'Authorization: Bearer <token>' or cookie better-auth.session_token):"
+        lines[3] == "  tokens (send as 'Authorization: Bearer <token>' or cookie better-auth.session_token):"
     )
-    assert lines[3].split() == ["dev-token-org-a", "organization", "org_blueai", "(40", "contacts)"]
-    assert lines[4].split() == ["dev-token-org-b", "organization", "org_partner", "(8", "contacts)"]
-    assert len(lines) == 5
+    assert lines[4].split() == ["dev-token-org-a", "organization", "org_blueai", "(40", "contacts)"]
+    assert lines[5].split() == ["dev-token-org-b", "organization", "org_partner", "(8", "contacts)"]
+    assert "CORS: any localhost origin (credentials allowed)" in result.stdout
     _app, kwargs = served.calls[0]
     assert kwargs == {"host": "127.0.0.1", "port": 4010, "log_level": "info", "server_header": False}
     assert served.api.get(COLLECTION, token="dev-token-org-b").json()["total"] == 8
@@ -80,7 +88,8 @@ def test_host_and_port(served: Recorder, args: list[str], url: str, kwargs: dict
 def test_token_adds_an_empty_organization(served: Recorder) -> None:
     result = run("--token", "ci-token=org_ci")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1].split() == ["ci-token", "organization", "org_ci", "(0", "contacts)"]
+    token_lines = [line.split() for line in result.stdout.splitlines() if line.startswith("    ")]
+    assert token_lines[-1] == ["ci-token", "organization", "org_ci", "(0", "contacts)"]
     assert "dev-token-org-a" in result.stdout
     api = served.api
     assert api.get(COLLECTION, token="ci-token").json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
