@@ -69,6 +69,14 @@ class ApiClient:
     timeout: float = 30.0
     observers: list[Callable[[Exchange], None]] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        # Short, and without the token: Hypothesis prints it with a failing example.
+        return f"ApiClient({self.target.base_url!r}, style={self.style!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis pretty-prints dataclasses field by field (80 kB here); use the short repr.
+        printer.text(repr(self))
+
     def __post_init__(self) -> None:
         self._http = httpx.Client(
             base_url=self.target.base_url,

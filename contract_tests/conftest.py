@@ -38,6 +38,14 @@ class Run:
     cleanup: CleanupReport | None = None
     clients: list[ApiClient] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        # Short: Hypothesis prints the arguments of a failing example, fixtures included.
+        return f"Run(tag={self.ledger.tag!r}, profile={self.settings.profile!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis pretty-prints dataclasses field by field (80 kB here); use the short repr.
+        printer.text(repr(self))
+
     def get_target(self) -> Target:
         if self.target is None:
             self.target = build_target(self.settings)
@@ -183,7 +191,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(RUN_KEY, None)
     if run is None or run.target is None:
         return
-    if run.ledger.created and not run.settings.read_only:
+    if not run.settings.read_only:
         # Unobserved client: the cleanup's own deletes must not count as the tests' deletes.
         cleaner = run.client(run.target.token, run.settings.styles[0], observed=False)
         run.cleanup = run.ledger.cleanup(cleaner)

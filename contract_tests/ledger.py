@@ -65,7 +65,8 @@ class RunLedger:
     def observe_raw(
         self, method: str, path: str, status: int, body: bytes, credentials: dict[str, str]
     ) -> None:
-        if method == "POST" and path.rstrip("/") == COLLECTION and status == 201:
+        # Any 2xx with a contact counts: a server that answers a create with 200 still created it.
+        if method == "POST" and path.rstrip("/") == COLLECTION and 200 <= status < 300:
             contact_id = _contact_id(body)
             if contact_id:
                 with self._lock:
@@ -82,39 +83,47 @@ class RunLedger:
         return len(self._created)
 
     def cleanup(self, client: ApiClient) -> CleanupReport:
-        """Delete what is still alive, then sweep anything tagged with the run tag."""
-        removed, failed = 0, []
+        """Delete what is still alive, then sweep anything still listed under the run tag."""
+        deleted: set[str] = set()
+        failed: dict[str, str] = {}
         for contact_id, credentials in list(self._alive.items()):
             outcome = _delete(client, contact_id, credentials)
-            if outcome in (200, 404):
-                removed += outcome == 200
-                self._alive.pop(contact_id, None)
-            else:
-                failed.append(f"{contact_id} ({outcome})")
-        removed += self._sweep(client, failed)
-        return CleanupReport(self.created, len(self._deleted), removed, failed)
+            if outcome == 200:
+                deleted.add(contact_id)
+            elif outcome != 404:
+                failed[contact_id] = str(outcome)
+            self._alive.pop(contact_id, None)
+        self._sweep(client, deleted, failed)
+        removed = len(deleted - set(failed))
+        return CleanupReport(
+            self.created, len(self._deleted), removed, [f"{i} ({why})" for i, why in failed.items()]
+        )
 
-    def _sweep(self, client: ApiClient, failed: list[str]) -> int:
-        # Catches contacts whose 201 never reached us (a timeout, an interrupted run).
-        removed = 0
+    def _sweep(self, client: ApiClient, deleted: set[str], failed: dict[str, str]) -> None:
+        # Catches contacts whose creation was never acknowledged to us (a timeout, an
+        # interrupted run, a create answered with another status) and deletes that
+        # answered 200 without deleting: a contact listed again after its delete is left behind.
+        attempted: set[str] = set()
         for _ in range(50):  # bounded: at most 50 pages of leftovers
             try:
                 page = client.list({"search": self.tag, "limit": 200})
             except TargetError:
-                return removed
+                return
             items = page.response.json().get("items", []) if page.status == 200 else []
-            if not items:
-                return removed
-            progress = False
-            for item in items:
-                outcome = _delete(client, item["id"])
+            ids = [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+            fresh = [i for i in ids if i not in attempted]
+            for contact_id in ids:
+                if contact_id in deleted or contact_id in attempted:
+                    failed.setdefault(contact_id, "DELETE answered 200 but it is still listed")
+            if not fresh or len(fresh) < len(ids):
+                return
+            for contact_id in fresh:
+                attempted.add(contact_id)
+                outcome = _delete(client, contact_id)
                 if outcome == 200:
-                    removed, progress = removed + 1, True
+                    deleted.add(contact_id)
                 elif outcome != 404:
-                    failed.append(f"{item['id']} ({outcome})")
-            if not progress:
-                return removed
-        return removed
+                    failed[contact_id] = str(outcome)
 
 
 def _delete(client: ApiClient, contact_id: str, credentials: dict[str, str] | None = None) -> int | str:

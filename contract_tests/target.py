@@ -54,6 +54,13 @@ class Target:
     app: Any | None = None  # the ASGI app when in-process
     _transports: list[httpx.BaseTransport] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        return f"Target({self.description!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis pretty-prints dataclasses field by field (80 kB here); use the short repr.
+        printer.text(repr(self))
+
     @property
     def in_process(self) -> bool:
         return self.app is not None

@@ -52,7 +52,8 @@ def test_create_then_get_round_trip(api: ApiClient, run: Any, data: st.DataObjec
 
 def test_each_credential_style_works_for_every_operation(api_each_style: ApiClient, scope: Scope) -> None:
     api = api_each_style
-    created = create(api, {"first_name": "太郎", "last_name": f"山田{scope.token}"})
+    exchange = api.create({"first_name": "太郎", "last_name": f"山田{scope.token}"})
+    created = contact_of(exchange, 201, f"POST works with the {api.style} credential")
     contact_of(api.get(created["id"]), 200, f"GET works with the {api.style} credential")
     contact_of(
         api.patch(created["id"], {"position": "部長"}), 200, f"PATCH works with the {api.style} credential"
@@ -93,6 +94,32 @@ def test_patch_changes_only_what_it_sends(api: ApiClient, run: Any, data: st.Dat
             contact_of(fetched, 200, "GET after PATCH"), updated, "GET shows what PATCH returned", fetched
         )
         current = updated
+
+
+def test_a_real_change_moves_updated_at_and_nothing_else(api: ApiClient, scope: Scope) -> None:
+    created = create(api, {"first_name": "陽菜", "last_name": f"加藤{scope.token}", "position": "課長"})
+    exchange = api.patch(created["id"], {"position": "部長"})
+    updated = contact_of(exchange, 200, "PATCH with a new position succeeds")
+    expect_equal(updated["position"], "部長", "PATCH stores the new value", exchange)
+    expect_equal(
+        (updated["id"], updated["created_at"]),
+        (created["id"], created["created_at"]),
+        "id and created_at never change",
+        exchange,
+    )
+    expect(
+        instant(updated["updated_at"]) > instant(created["updated_at"]),
+        "a real change moves updated_at strictly forward",
+        exchange,
+        f"updated_at was {created['updated_at']}, now {updated['updated_at']}",
+    )
+    same = api.patch(created["id"], {"position": "部長"})
+    expect_equal(
+        contact_of(same, 200, "PATCH with the current value succeeds")["updated_at"],
+        updated["updated_at"],
+        "a PATCH with the current values keeps updated_at",
+        same,
+    )
 
 
 def test_empty_patch_changes_nothing(api: ApiClient, scope: Scope) -> None:

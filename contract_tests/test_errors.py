@@ -72,6 +72,7 @@ def test_an_unknown_path_is_404(api: ApiClient, path: str) -> None:
         "12345",
         "cont_%2e%2e",
     ],
+    ids=["unknown", "short", "upper-case", "company-id", "digits", "encoded-dots"],
 )
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 def test_unknown_and_malformed_ids_are_404(api: ApiClient, run: Any, contact_id: str, method: str) -> None:

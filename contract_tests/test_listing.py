@@ -28,15 +28,23 @@ def populate(api: ApiClient, scope: Scope, bodies: list[dict[str, Any]]) -> Orga
 
 @pytest.fixture
 def family(api: ApiClient, scope: Scope) -> OrganizationModel:
-    """Twelve contacts of one scope, with repeated names (ties) across three companies."""
+    """Twelve contacts of one scope, with repeated names (ties) across three companies.
+
+    The names sort differently raw and folded ("de la Cruz" < "Smith" only when
+    case-folded, "emily" < "JOHN" likewise, "ＫＩＭ" < "山田" only after NFKC), so
+    a server that sorts without NFKC + casefold fails the name order.
+    """
+    names = [
+        ("太郎", "山田"),
+        ("emily", "de la Cruz"),
+        ("ＫＥＮ", "Smith"),
+        ("JOHN", "de la Cruz"),
+        ("花子", "ＫＩＭ"),
+        ("Taro", "yamada"),
+    ]
     bodies = []
     for i in range(12):
-        given_name, family_name = [
-            ("太郎", "山田"),
-            ("Taro", "yamada"),
-            ("ＫＥＮ", "Smith"),
-            ("花子", "佐藤"),
-        ][i % 4]
+        given_name, family_name = names[i % len(names)]
         bodies.append(
             {
                 "first_name": f"{given_name}{scope.token}",

@@ -45,20 +45,20 @@ def found(api: ApiClient, text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("form", "expected"),
     [
-        ("山田{t}太郎", {"taro"}),  # lastfirst
-        ("山田{t} 太郎", {"taro"}),  # last first
-        ("太郎 山田{t}", {"taro"}),  # first last
-        ("田{t}", {"taro", "hanako"}),  # a substring of last_name
-        ("{t}太", {"taro"}),  # spans last and first in "lastfirst"
-        ("taro.{t}", {"taro"}),  # email
-        ("TARO.{T}@EXAMPLE", {"taro"}),  # email, other case
-        ("ｔａｒｏ．{fw}", {"taro"}),  # email, full-width (NFKC)
-        ("taro suzuki{t}", {"latin"}),  # first last, mixed case in the data
-        ("{T}", {"taro", "hanako", "latin"}),  # the token alone, upper case
-        ("{fw}", {"taro", "hanako", "latin"}),  # the token alone, full-width
-        ("{t}花子", {"hanako"}),
-        ("{t}x", set()),  # nothing matches
-        ("山田{t}次郎", set()),
+        pytest.param("山田{t}太郎", {"taro"}, id="lastfirst"),
+        pytest.param("山田{t} 太郎", {"taro"}, id="last-first"),
+        pytest.param("太郎 山田{t}", {"taro"}, id="first-last"),
+        pytest.param("田{t}", {"taro", "hanako"}, id="last-name-substring"),
+        pytest.param("{t}太", {"taro"}, id="spans-last-and-first"),
+        pytest.param("taro.{t}", {"taro"}, id="email"),
+        pytest.param("TARO.{T}@EXAMPLE", {"taro"}, id="email-upper-case"),
+        pytest.param("ｔａｒｏ．{fw}", {"taro"}, id="email-full-width"),
+        pytest.param("taro suzuki{t}", {"latin"}, id="first-last-latin"),
+        pytest.param("{T}", {"taro", "hanako", "latin"}, id="token-upper-case"),
+        pytest.param("{fw}", {"taro", "hanako", "latin"}, id="token-full-width"),
+        pytest.param("{t}花子", {"hanako"}, id="lastfirst-hanako"),
+        pytest.param("{t}x", set(), id="no-match"),
+        pytest.param("山田{t}次郎", set(), id="no-match-other-first-name"),
     ],
 )
 def test_search_forms(
