@@ -7,6 +7,7 @@ and journal, CORS, injected latency and errors.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -30,6 +31,7 @@ from .errors import ERRORS_BY_STATUS, ApiError, NotFound, SpecError
 from .fixtures import Seed
 from .handlers import HANDLERS
 from .journal import Journal
+from .logs import flush_access_log
 from .middleware import ChaosMiddleware, TrafficMiddleware
 from .options import LOCAL_ORIGINS, MockOptions
 from .persistence import StateSaver
@@ -139,6 +141,12 @@ def _middleware(state: MockState) -> list[Middleware]:
     return stack
 
 
+async def _flush_logs_periodically(interval: float = 0.5) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        flush_access_log()
+
+
 def create_app(state: MockState | None = None) -> Starlette:
     if state is None:
         state = MockState.seeded(load_spec(), None)
@@ -155,9 +163,12 @@ def create_app(state: MockState | None = None) -> Starlette:
 
             watcher = Watcher(app, state)
             watcher.start()
+        flusher = asyncio.get_running_loop().create_task(_flush_logs_periodically())
         try:
             yield
         finally:
+            flusher.cancel()
+            flush_access_log()
             if watcher is not None:
                 await watcher.stop()
             if saver is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import uvicorn
 from .app import MockState, create_app
 from .errors import MockServerError
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
+from .logs import configure as configure_logging
 from .options import MockOptions, parse_latency
 from .persistence import load_state
 from .spec import DEFAULT_SPEC_PATH, load_spec
@@ -183,7 +183,7 @@ def main(
             ready_file=ready_file,
         )
     )
-    logging.basicConfig(level=log_level.upper(), format="%(message)s")
+    configure_logging(log_level)
     config = uvicorn.Config(
         create_app(state), host=host, port=port, log_level=log_level, access_log=False, server_header=False
     )

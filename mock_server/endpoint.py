@@ -93,6 +93,10 @@ class OperationsEndpoint:
                 location_of=self.location_path,
             )
         )
+        if isinstance(reply.body, bytes):
+            return Response(
+                reply.body, operation.success_status, reply.headers, media_type="application/json"
+            )
         return JSONResponse(reply.body, status_code=operation.success_status, headers=reply.headers)
 
     def check_response(self, operation: Operation | None, request: Request, response: Response) -> None:
@@ -119,7 +123,9 @@ def _validated_inputs(
     query: dict[str, Any] = {}
     checked_body: dict[str, Any] | None = None
     try:
-        query = parse_query(operation, request.query_params.multi_items())
+        # No query string: the defaults, without parsing or validating anything.
+        items = request.query_params.multi_items() if request.scope.get("query_string") else ()
+        query = parse_query(operation, items)
     except ValidationFailed as error:
         details.extend(error.details)
     if operation.request_body is not None:

@@ -12,8 +12,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .journal import Journal
+from .logs import ACCESS_LOGGER
 
-access_log = logging.getLogger("mock_server.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 API_PREFIX = "/api/"
 ORG_KEY = "mock.organization"  # set in the scope by the API endpoint once the caller is known

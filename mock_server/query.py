@@ -56,6 +56,37 @@ def matches_search(needle: str, hay: Haystack) -> bool:
     return needle in hay
 
 
+def search_hits(
+    needle: str, hays: Mapping[str, Haystack], candidates: Iterable[str] | None = None
+) -> set[str]:
+    """The ids whose haystack holds the folded `needle` (among `candidates`, if given).
+
+    One plain substring test per contact in the usual case: a set comprehension
+    over the haystacks, with no call per contact.
+    """
+    if candidates is not None:
+        return {cid for cid in candidates if matches_search(needle, hays[cid])}
+    if _SEP in needle:
+        return {cid for cid, hay in hays.items() if matches_search(needle, hay)}
+    hits = {cid for cid, hay in hays.items() if type(hay) is str and needle in hay}
+    hits.update(cid for cid, hay in hays.items() if type(hay) is tuple and matches_search(needle, hay))
+    return hits
+
+
+def ordered_hits(
+    hits: set[str], index: Sequence[tuple[Any, ...]], key_of: Mapping[str, tuple[Any, ...]], descending: bool
+) -> list[str]:
+    """`hits` in the index's order (keys end with the id, so ties are broken by id).
+
+    Few hits: sort just their keys. Many: one ordered walk over the index is cheaper.
+    """
+    if len(hits) * 8 < len(index):
+        keys = sorted((key_of[cid] for cid in hits), reverse=descending)
+    else:
+        keys = [key for key in in_order(index, descending) if key[-1] in hits]
+    return [key[-1] for key in keys]
+
+
 def name_sort_key(first_name: str, last_name: str) -> tuple[str, str]:
     return fold(last_name), fold(first_name)
 

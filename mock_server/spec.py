@@ -62,6 +62,14 @@ class Operation:
         return tuple(p for p in self.parameters if p.location == location)
 
     @cached_property
+    def query_parameters(self) -> dict[str, Parameter]:
+        return {p.name: p for p in self.parameters_in("query")}
+
+    @cached_property
+    def query_defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.parameters_in("query") if p.default is not None}
+
+    @cached_property
     def query_schema(self) -> Schema:
         """All query parameters as one object schema, validated in one pass."""
         params = self.parameters_in("query")

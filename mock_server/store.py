@@ -10,6 +10,7 @@ substring test per contact.
 from __future__ import annotations
 
 import bisect
+import json
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,10 +23,10 @@ from .query import (
     ListQuery,
     Page,
     haystack,
-    in_order,
-    matches_search,
     name_sort_key,
+    ordered_hits,
     page_slice,
+    search_hits,
     searchable_forms,
 )
 
@@ -141,8 +142,12 @@ class Organization:
         self._on_change = on_change
         self._contacts: dict[str, Contact] = {}
         self._hay: dict[str, Haystack] = {}
+        self._json: dict[str, bytes] = {}
         self._by_created: list[tuple[int, str]] = []
         self._by_name: list[tuple[str, str, str]] = []
+        self._created_keys: dict[str, tuple[int, str]] = {}
+        self._name_keys: dict[str, tuple[str, str, str]] = {}
+        self._by_company: dict[str, set[str]] = {}
 
     def __len__(self) -> int:
         return len(self._contacts)
@@ -201,35 +206,50 @@ class Organization:
     def page(self, query: ListQuery) -> Page:
         index: list[Any] = self._by_name if query.sort == "name" else self._by_created
         if not query.filtered:
-            keys = page_slice(index, query.offset, query.limit, query.descending)
-            contacts = [self._contacts[key[-1]] for key in keys]
+            window = page_slice(index, query.offset, query.limit, query.descending)
+            contacts = [self._contacts[key[-1]] for key in window]
             return Page(contacts, len(index), query.limit, query.offset)
-        hits = list(self._matching(query, index))
-        page = hits[query.offset : query.offset + query.limit]
+        hits = self._matching(query)
+        by_name = query.sort == "name"
+        key_of: Mapping[str, tuple[Any, ...]] = self._name_keys if by_name else self._created_keys
+        ordered = ordered_hits(hits, index, key_of, query.descending)
+        page = [self._contacts[cid] for cid in ordered[query.offset : query.offset + query.limit]]
         return Page(page, len(hits), query.limit, query.offset)
 
-    def _matching(self, query: ListQuery, index: list[Any]) -> Iterable[Contact]:
-        contacts = (self._contacts[key[-1]] for key in in_order(index, query.descending))
+    def _matching(self, query: ListQuery) -> set[str]:
+        candidates: set[str] | None = None
         if query.company_id:
-            contacts = (c for c in contacts if c.company_id == query.company_id)
-        if query.search:
-            needle, hay = query.search, self._hay
-            contacts = (c for c in contacts if matches_search(needle, hay[c.id]))
-        return contacts
+            candidates = self._by_company.get(query.company_id, set())
+        if not query.search:
+            return set(candidates or ())
+        return search_hits(query.search, self._hay, candidates)
+
+    def rendered(self, contact_id: str) -> bytes:
+        """The contact's JSON, encoded once per version (contacts are immutable)."""
+        return self._json[contact_id]
 
     def _index(self, contact: Contact) -> None:
-        self._contacts[contact.id] = contact
-        self._hay[contact.id] = haystack(
-            searchable_forms(contact.first_name, contact.last_name, contact.email)
-        )
-        bisect.insort(self._by_created, _created_key(contact))
-        bisect.insort(self._by_name, _name_key(contact))
+        cid = contact.id
+        self._contacts[cid] = contact
+        self._json[cid] = json.dumps(contact.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+        self._hay[cid] = haystack(searchable_forms(contact.first_name, contact.last_name, contact.email))
+        created, name = _created_key(contact), _name_key(contact)
+        self._created_keys[cid], self._name_keys[cid] = created, name
+        bisect.insort(self._by_created, created)
+        bisect.insort(self._by_name, name)
+        if contact.company_id is not None:
+            self._by_company.setdefault(contact.company_id, set()).add(cid)
 
     def _unindex(self, contact: Contact) -> None:
-        del self._contacts[contact.id]
-        del self._hay[contact.id]
-        _remove_sorted(self._by_created, _created_key(contact))
-        _remove_sorted(self._by_name, _name_key(contact))
+        cid = contact.id
+        del self._contacts[cid], self._json[cid], self._hay[cid]
+        _remove_sorted(self._by_created, self._created_keys.pop(cid))
+        _remove_sorted(self._by_name, self._name_keys.pop(cid))
+        if contact.company_id is not None:
+            members = self._by_company[contact.company_id]
+            members.discard(cid)
+            if not members:
+                del self._by_company[contact.company_id]
 
 
 def _created_key(contact: Contact) -> tuple[int, str]:

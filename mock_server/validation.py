@@ -26,19 +26,17 @@ def parse_query(operation: Operation, items: Iterable[tuple[str, str]]) -> dict[
 
     Unknown parameters are ignored; a repeated one counts with its first value.
     """
-    known = {p.name: p for p in operation.parameters_in("query")}
+    known = operation.query_parameters
     raw: dict[str, str] = {}
     for name, value in items:
         if name in known and name not in raw:
             raw[name] = value
     values = {name: coerce(value, known[name].schema) for name, value in raw.items()}
-    errors = details(operation.query_validator, operation.query_schema, values)
-    if errors:
-        raise ValidationFailed("Invalid query parameters.", details=errors)
-    for name, param in known.items():
-        if name not in values and param.default is not None:
-            values[name] = param.default
-    return values
+    if values or operation.query_schema["required"]:
+        errors = details(operation.query_validator, operation.query_schema, values)
+        if errors:
+            raise ValidationFailed("Invalid query parameters.", details=errors)
+    return {**operation.query_defaults, **values}
 
 
 def coerce(value: str, schema: Schema) -> Any:

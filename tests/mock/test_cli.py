@@ -43,7 +43,9 @@ class Recorder:
 def served(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     recorder = Recorder()
     monkeypatch.setattr(ReadyServer, "run", lambda server, sockets=None: recorder(server))
-    monkeypatch.setattr("logging.basicConfig", lambda **kwargs: None)  # leave pytest's logging alone
+    monkeypatch.setattr(
+        "mock_server.cli.configure_logging", lambda level: None
+    )  # leave pytest's logging alone
     return recorder
 
 

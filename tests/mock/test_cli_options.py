@@ -56,7 +56,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Served:
 
     monkeypatch.setattr(ReadyServer, "run", run)
     monkeypatch.setattr(uvicorn.Server, "run", run)
-    monkeypatch.setattr("logging.basicConfig", lambda **kwargs: None)  # leave pytest's logging alone
+    monkeypatch.setattr(
+        "mock_server.cli.configure_logging", lambda level: None
+    )  # leave pytest's logging alone
     monkeypatch.setattr("logging.config.dictConfig", lambda config: None)  # and uvicorn's
     return recorder
 

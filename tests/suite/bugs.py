@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -318,11 +318,11 @@ def desc_ties_ascending() -> Any:
 
 
 class _CompanyFilterIgnoredWithSearch(Organization):
-    def _matching(self, query: ListQuery, index: list[Any]) -> Iterable[Contact]:
+    def _matching(self, query: ListQuery) -> set[str]:
         if query.search:
             # BUG: the search branch of the query builder forgets the company filter.
             query = replace(query, company_id="")
-        return super()._matching(query, index)
+        return super()._matching(query)
 
 
 def company_filter_ignored_with_search() -> Any:
@@ -335,12 +335,13 @@ class _NameSortCaseSensitive(Organization):
         if query.sort != "name":
             return super().page(query)
         # BUG: sort=name orders by the raw strings (binary collation), no NFKC, no case folding.
-        folded = self._by_name
-        self._by_name = sorted((c.last_name, c.first_name, c.id) for c in self)
+        folded, folded_keys = self._by_name, self._name_keys
+        self._name_keys = {c.id: (c.last_name, c.first_name, c.id) for c in self}
+        self._by_name = sorted(self._name_keys.values())
         try:
             return super().page(query)
         finally:
-            self._by_name = folded
+            self._by_name, self._name_keys = folded, folded_keys
 
 
 def name_sort_case_sensitive() -> Any:
