@@ -190,6 +190,10 @@ def main(
     ReadyServer(config, ready_file).run()
 
 
+def mask(token: str) -> str:
+    return f"{token[:3]}…({len(token)} chars, from --token)"
+
+
 def banner(
     state: MockState,
     host: str,
@@ -210,7 +214,10 @@ def banner(
     ]
     for token, org in {**seed_tokens, **extra}.items():
         org_store = state.store.organization(org)
-        lines.append(f"    {token:<24} organization {org} ({len(org_store)} contacts)")
+        # Fixture tokens are development credentials, shown so people can use them; a
+        # --token value came from the operator (often a CI secret) and stays out of the logs.
+        shown = token if token in seed_tokens and token not in extra else mask(token)
+        lines.append(f"    {shown:<24} organization {org} ({len(org_store)} contacts)")
     if restored:
         lines.append(f"  state restored from {state.options.state_file}")
     if ready_file is not None:

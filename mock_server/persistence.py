@@ -51,7 +51,15 @@ def write_atomically(path: Path, data: Any) -> None:
 
 
 def load_state(path: Path, spec: Spec) -> Seed | None:
-    """The saved contacts, validated like fixtures; None when there is no file yet."""
+    """The saved contacts, validated like fixtures; None when there is no file yet.
+
+    Temporary files of saves that a crash interrupted are removed: they were
+    never renamed into place, so they hold nothing the state file needs.
+    """
+    path = Path(path)
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -91,7 +91,18 @@ def test_token_adds_an_empty_organization(served: Recorder) -> None:
     result = run("--token", "ci-token=org_ci")
     assert result.exit_code == 0, result.output
     token_lines = [line.split() for line in result.stdout.splitlines() if line.startswith("    ")]
-    assert token_lines[-1] == ["ci-token", "organization", "org_ci", "(0", "contacts)"]
+    # an operator's token is masked: only its first characters and length are shown
+    assert token_lines[-1] == [
+        "ci-…(8",
+        "chars,",
+        "from",
+        "--token)",
+        "organization",
+        "org_ci",
+        "(0",
+        "contacts)",
+    ]
+    assert "ci-token" not in result.stdout
     assert "dev-token-org-a" in result.stdout
     api = served.api
     assert api.get(COLLECTION, token="ci-token").json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
@@ -101,7 +112,8 @@ def test_token_adds_an_empty_organization(served: Recorder) -> None:
 def test_token_for_a_seeded_organization(served: Recorder) -> None:
     result = run("--token", "second=org_blueai", "--token", "a=b=c")  # ORG is everything after the first =
     assert result.exit_code == 0, result.output
-    assert "second" in result.stdout and "organization org_blueai (40 contacts)" in result.stdout
+    assert "sec…(6 chars, from --token)" in result.stdout and "second" not in result.stdout
+    assert "organization org_blueai (40 contacts)" in result.stdout
     assert "organization b=c (0 contacts)" in result.stdout
     assert served.api.get(COLLECTION, token="second").json()["total"] == 40
 
@@ -110,7 +122,7 @@ def test_empty_with_a_token(served: Recorder) -> None:
     result = run("--empty", "--token", "ci-token=org_ci")
     assert result.exit_code == 0, result.output
     assert "dev-token" not in result.stdout
-    assert "ci-token" in result.stdout
+    assert "ci-…(8 chars, from --token)" in result.stdout and "ci-token" not in result.stdout
     assert served.api.get(COLLECTION, token="dev-token-org-a").status_code == 401
     assert served.api.get(COLLECTION, token="ci-token").status_code == 200
 

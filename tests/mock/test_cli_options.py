@@ -146,7 +146,7 @@ def test_every_option_parses_into_mock_options(served: Served, tmp_path: Path) -
         "request journal: the last 50 API requests at /__admin/requests",
     ]
     assert "admin-secret-51f0" not in result.output  # the admin token is never printed
-    assert "ci-token" in result.stdout and "org_ci" in result.stdout
+    assert "ci-token" not in result.stdout and "org_ci" in result.stdout  # --token values are masked
 
 
 @pytest.mark.parametrize(

@@ -272,3 +272,16 @@ def test_admin_reset_and_state_put_are_saved_too(tmp_path: Path, spec: Spec, see
     loaded = load_state(path, spec)
     assert loaded is not None
     assert [c.id for contacts in loaded.contacts.values() for c in contacts] == [DOCUMENTED_ID]
+
+
+def test_loading_removes_temporary_files_of_interrupted_saves(tmp_path: Path) -> None:
+    from mock_server import load_spec
+    from mock_server.persistence import load_state, write_atomically
+
+    state = tmp_path / "state.json"
+    write_atomically(state, {"organizations": []})
+    leftover = tmp_path / ".state.json.abc123.tmp"
+    leftover.write_text('{"organizations": [', encoding="utf-8")  # a save cut off by a crash
+    assert load_state(state, load_spec()) is not None
+    assert not leftover.exists()
+    assert state.exists()
