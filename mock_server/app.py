@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from .admin import admin_routes
 from .auth import TokenRegistry
@@ -103,6 +104,13 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 class ContractCORSMiddleware(CORSMiddleware):
     """Starlette's CORS, with a refused preflight in the contract's error shape."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Only browsers send Origin; other clients skip the CORS machinery altogether.
+        if scope["type"] == "http" and not any(name == b"origin" for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .journal import Journal
-from .logs import ACCESS_LOGGER
+from .logs import ACCESS_LOGGER, direct_writer
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -33,6 +33,8 @@ class TrafficMiddleware:
     def __init__(self, app: ASGIApp, journal: Journal) -> None:
         self.app = app
         self.journal = journal
+        # Starlette builds its middleware on the first request, after the CLI set up logging.
+        self.write_line = direct_writer()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,9 +55,11 @@ class TrafficMiddleware:
             elapsed = (time.perf_counter() - started) * 1000
             path = scope.get("path", "")
             query = scope.get("query_string", b"").decode("latin-1")
-            access_log.info(
-                "%s %s %d %.1fms", scope["method"], path + (f"?{query}" if query else ""), status, elapsed
-            )
+            target = path + (f"?{query}" if query else "")
+            if self.write_line is not None:
+                self.write_line(f"{scope['method']} {target} {status} {elapsed:.1f}ms")
+            else:
+                access_log.info("%s %s %d %.1fms", scope["method"], target, status, elapsed)
             if is_api_path(path):
                 self.journal.record(scope["method"], path, query, status, elapsed, scope.get(ORG_KEY))
 

@@ -57,19 +57,24 @@ def matches_search(needle: str, hay: Haystack) -> bool:
 
 
 def search_hits(
-    needle: str, hays: Mapping[str, Haystack], candidates: Iterable[str] | None = None
+    needle: str,
+    joined: Mapping[str, str],
+    split: Mapping[str, Haystack],
+    candidates: Iterable[str] | None = None,
 ) -> set[str]:
     """The ids whose haystack holds the folded `needle` (among `candidates`, if given).
 
-    One plain substring test per contact in the usual case: a set comprehension
-    over the haystacks, with no call per contact.
+    `joined` holds the usual one-string haystacks, `split` the rare ones kept as
+    separate forms. In the usual case this is one plain substring test per
+    contact in a set comprehension, with no Python call per contact.
     """
     if candidates is not None:
-        return {cid for cid in candidates if matches_search(needle, hays[cid])}
+        return {cid for cid in candidates if matches_search(needle, joined.get(cid) or split[cid])}
     if _SEP in needle:
-        return {cid for cid, hay in hays.items() if matches_search(needle, hay)}
-    hits = {cid for cid, hay in hays.items() if type(hay) is str and needle in hay}
-    hits.update(cid for cid, hay in hays.items() if type(hay) is tuple and matches_search(needle, hay))
+        hits = {cid for cid, hay in joined.items() if matches_search(needle, hay)}
+    else:
+        hits = {cid for cid, hay in joined.items() if needle in hay}
+    hits.update(cid for cid, hay in split.items() if matches_search(needle, hay))
     return hits
 
 

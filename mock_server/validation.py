@@ -18,6 +18,7 @@ from .spec import Operation, RequestBody, Schema, is_json_media_type
 
 _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _MAX_SHOWN = 40  # characters of a bad value quoted back in a message
 
 
@@ -32,10 +33,9 @@ def parse_query(operation: Operation, items: Iterable[tuple[str, str]]) -> dict[
         if name in known and name not in raw:
             raw[name] = value
     values = {name: coerce(value, known[name].schema) for name, value in raw.items()}
-    if values or operation.query_schema["required"]:
+    if (values or operation.query_schema["required"]) and not operation.query_validator.is_valid(values):
         errors = details(operation.query_validator, operation.query_schema, values)
-        if errors:
-            raise ValidationFailed("Invalid query parameters.", details=errors)
+        raise ValidationFailed("Invalid query parameters.", details=errors)
     return {**operation.query_defaults, **values}
 
 
@@ -90,8 +90,10 @@ def parse_json(raw: bytes) -> Any:
     try:
         value = json.loads(text, parse_constant=_reject_constant)
         # A `\ud800` escape decodes to a lone surrogate: not text, and unencodable later.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-        if _depth(value) > MAX_DEPTH:
+        if _SURROGATE_ESCAPE.search(text):
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        # Nesting needs at least that many brackets; most bodies have one.
+        if text.count("{") + text.count("[") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
             raise RecursionError
         return value
     except UnicodeEncodeError:
@@ -133,9 +135,8 @@ def validate_body(body: RequestBody, data: Any) -> dict[str, Any]:
             "The body must be a JSON object.",
             details=[FieldError("", f"expected an object, got {_json_type(data)}")],
         )
-    errors = details(body.validator, body.schema, data)
-    if errors:
-        raise ValidationFailed("Invalid request body.", details=errors)
+    if not body.validator.is_valid(data):  # is_valid is the fast path; details only on failure
+        raise ValidationFailed("Invalid request body.", details=details(body.validator, body.schema, data))
     return data
 
 
