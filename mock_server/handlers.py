@@ -43,7 +43,7 @@ def _missing() -> NotFound:
 
 def list_contacts(call: Call) -> Reply:
     page = call.org.page(ListQuery.from_params(call.query))
-    items = b",".join(call.org.rendered(c.id) for c in page.items)
+    items = call.org.rendered_many(page.items)
     tail = f'],"total":{page.total},"limit":{page.limit},"offset":{page.offset}}}'.encode()
     return Reply(b'{"items":[' + items + tail)
 

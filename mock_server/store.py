@@ -232,6 +232,11 @@ class Organization:
         """The contact's JSON, encoded once per version (contacts are immutable)."""
         return self._json[contact_id]
 
+    def rendered_many(self, contacts: Iterable[Contact]) -> bytes:
+        """A page's contacts as a JSON array body (without brackets), in one pass."""
+        json_of = self._json
+        return b",".join([json_of[c.id] for c in contacts])
+
     def _index(self, contact: Contact) -> None:
         cid = contact.id
         self._contacts[cid] = contact
