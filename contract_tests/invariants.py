@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from .client import COLLECTION
 from .failures import Exchange, expect, expect_equal, expect_status, fail
-from .model import CONTACT_FIELDS, CONTACT_ID, instant
+from .model import CONTACT_FIELDS, CONTACT_ID, WRITABLE, apply_patch, instant, is_change
 
 ERROR_CODES = {
     400: "validation_error",
@@ -189,4 +189,37 @@ def expect_ordered_page(
     for item in items:
         expect_equal(
             item, expected_by_id.get(item["id"]), "listed contacts show their current fields", exchange
+        )
+
+
+def check_patched(
+    current: Mapping[str, Any], patch: Mapping[str, Any], updated: Mapping[str, Any], exchange: Exchange
+) -> None:
+    """A PATCH answer: the sent fields changed (names trimmed), nothing else did, and
+    updated_at moved strictly forward exactly when something really changed."""
+    check_writable(
+        updated,
+        apply_patch({k: current[k] for k in WRITABLE}, patch),
+        "PATCH changes the sent fields and only them",
+        exchange,
+    )
+    expect_equal(
+        (updated["id"], updated["created_at"]),
+        (current["id"], current["created_at"]),
+        "id and created_at never change",
+        exchange,
+    )
+    if is_change(current, patch):
+        expect(
+            instant(updated["updated_at"]) > instant(current["updated_at"]),
+            "a real change moves updated_at strictly forward",
+            exchange,
+            f"updated_at was {current['updated_at']}, now {updated['updated_at']}",
+        )
+    else:
+        expect_equal(
+            updated["updated_at"],
+            current["updated_at"],
+            "a PATCH that changes nothing keeps updated_at",
+            exchange,
         )

@@ -7,7 +7,6 @@ and journal, CORS, injected latency and errors.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -35,6 +34,7 @@ from .journal import Journal
 from .logs import flush_access_log
 from .middleware import ChaosMiddleware, TrafficMiddleware
 from .options import LOCAL_ORIGINS, MockOptions
+from .periodic import Periodic
 from .persistence import StateSaver
 from .spec import Spec, load_spec
 from .store import Store
@@ -149,10 +149,8 @@ def _middleware(state: MockState) -> list[Middleware]:
     return stack
 
 
-async def _flush_logs_periodically(interval: float = 0.5) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        flush_access_log()
+async def _flush_access_log() -> None:
+    flush_access_log()
 
 
 def create_app(state: MockState | None = None) -> Starlette:
@@ -171,11 +169,12 @@ def create_app(state: MockState | None = None) -> Starlette:
 
             watcher = Watcher(app, state)
             watcher.start()
-        flusher = asyncio.get_running_loop().create_task(_flush_logs_periodically())
+        flusher = Periodic(0.5, _flush_access_log)
+        flusher.start()
         try:
             yield
         finally:
-            flusher.cancel()
+            await flusher.stop()
             flush_access_log()
             if watcher is not None:
                 await watcher.stop()

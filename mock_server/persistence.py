@@ -21,6 +21,7 @@ from typing import Any
 
 from .errors import FixtureError
 from .fixtures import Seed, parse_fixtures
+from .periodic import Periodic
 from .spec import Spec
 from .store import Store
 
@@ -78,7 +79,7 @@ class StateSaver:
         self.interval = interval
         self.saved_version = store.version
         self.saves = 0
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(interval, self._tick)
 
     async def save_if_changed(self) -> None:
         version = self.store.version
@@ -89,20 +90,15 @@ class StateSaver:
         self.saved_version = version
         self.saves += 1
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.save_if_changed()
-            except OSError as exc:
-                logger.error("contacts-mock: cannot save the state to %s: %s", self.path, exc)
+    async def _tick(self) -> None:
+        try:
+            await self.save_if_changed()
+        except OSError as exc:
+            logger.error("contacts-mock: cannot save the state to %s: %s", self.path, exc)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._periodic.stop()
         await self.save_if_changed()

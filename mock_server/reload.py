@@ -7,8 +7,6 @@ fixture file that does not load is reported and the running mock is kept.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from starlette.applications import Starlette
 from .auth import TokenRegistry
 from .errors import MockServerError
 from .fixtures import load_fixtures, parse_fixtures
+from .periodic import Periodic
 from .spec import load_spec
 
 logger = logging.getLogger("mock_server")
@@ -40,7 +39,7 @@ class Watcher:
         self.state = state
         self.paths = [p for p in (state.spec.source, state.options.fixtures_path) if p is not None]
         self.seen = {p: _mtime(p) for p in self.paths}
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(POLL_SECONDS, self._tick)
         self.reloads = 0
 
     def changed(self) -> bool:
@@ -80,17 +79,12 @@ class Watcher:
             "state kept" if kept else "state reset",
         )
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            if self.changed():
-                self.reload()
+    async def _tick(self) -> None:
+        if self.changed():
+            self.reload()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._periodic.stop()
