@@ -61,7 +61,8 @@ class Scope:
     companies: list[str] = field(default_factory=lambda: [new_company_id() for _ in range(3)])
 
 
-def _full_width(text: str) -> str:
+def full_width(text: str) -> str:
+    """ASCII as its full-width forms (NFKC maps them back)."""
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 
@@ -142,7 +143,7 @@ def search_texts(draw: st.DrawFn, contact: dict[str, Any], scope: Scope) -> str:
     start = draw(st.integers(0, at)) if at >= 0 else 0
     end = draw(st.integers(at + len(scope.token), len(form))) if at >= 0 else len(form)
     text = form[start:end] if fold(form[start:end]) == fold(form)[start:end] else form
-    variants = [text, text.upper(), text.lower(), _full_width(text), _full_width(text.upper())]
+    variants = [text, text.upper(), text.lower(), full_width(text), full_width(text.upper())]
     return str(draw(st.sampled_from(variants)))
 
 
@@ -151,7 +152,7 @@ def list_queries(draw: st.DrawFn, scope: Scope, size: int) -> dict[str, Any]:
     """Parameters of a scoped list request; defaults are sometimes left out to test them."""
     search = draw(
         st.sampled_from(
-            [scope.token, scope.token.upper(), _full_width(scope.token), f"{scope.token}-none", ""]
+            [scope.token, scope.token.upper(), full_width(scope.token), f"{scope.token}-none", ""]
         )
     )
     company = draw(st.sampled_from(["", *scope.companies]))

@@ -12,13 +12,9 @@ from .client import ApiClient
 from .failures import expect_equal
 from .invariants import contact_of, expect_ordered_page, page_of
 from .model import OrganizationModel, Query, select
-from .strategies import Scope, create_bodies, search_texts
+from .strategies import Scope, create_bodies, full_width, search_texts
 
 pytestmark = pytest.mark.writes
-
-
-def full_width(text: str) -> str:
-    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 
 @pytest.fixture

@@ -26,9 +26,7 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.stream.write(self.format(record) + self.terminator)
-            if time.monotonic() - self._flushed >= self.interval:
-                self.flush()
+            self.write_line(self.format(record))
         except Exception:  # logging must never take the server down
             self.handleError(record)
 

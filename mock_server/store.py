@@ -13,7 +13,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -120,9 +120,6 @@ class Contact:
             created_us=parse_timestamp(data["created_at"]),
             updated_us=parse_timestamp(data["updated_at"]),
         )
-
-
-CONTACT_FIELDS = tuple(f.name for f in fields(Contact))
 
 
 def clean(changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,53 +3,22 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.hardening.support import serve_mock
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the mock exited early with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"the mock did not listen on port {port} within {timeout} s")
-
-
 @pytest.fixture(scope="module")
-def served_mock() -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", str(port)]
-    with subprocess.Popen(
-        [*command, "--log-level", "warning"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    ) as process:
-        try:
-            wait_for_port(port, process)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+def served_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_mock(tmp_path_factory.mktemp("mock") / "mock.log") as mock:
+        yield mock.url
 
 
 def clean_env() -> dict[str, str]:
