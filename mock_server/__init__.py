@@ -1,9 +1,10 @@
 """An in-memory, stateful reference mock of the CRM Contacts API, driven by openapi.yaml."""
 
-from .app import MockState, create_app
+from .app import create_app
 from .errors import ApiError, FixtureError, MockServerError, SpecError
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
 from .spec import DEFAULT_SPEC_PATH, load_spec
+from .state import MockState
 
 __all__ = [
     "DEFAULT_FIXTURES_PATH",

@@ -19,11 +19,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from .errors import ApiError, FieldError, FixtureError, MethodNotAllowed, Unauthorized, ValidationFailed
+from .errors import (
+    ApiError,
+    FieldError,
+    FixtureError,
+    MethodNotAllowed,
+    Unauthorized,
+    ValidationFailed,
+    error_response,
+)
 from .fixtures import parse_fixtures
 
 if TYPE_CHECKING:
-    from .app import MockState
+    from .state import MockState
 
 PREFIX = "/__admin"
 
@@ -90,7 +98,7 @@ class AdminEndpoint:
             check_admin_access(request, options.admin_token, options.origin_allowed)
             response = await handler(request)
         except ApiError as error:
-            response = JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
+            response = error_response(error)
         await response(scope, receive, send)
 
 

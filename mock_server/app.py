@@ -1,93 +1,35 @@
-"""Build the mock: the spec's routes, the admin API, the docs, and the middleware around them.
+"""Build the mock: the route table (routes.py) and the middleware around it.
 
-Routes are a declared list: one endpoint per spec path (see endpoint.py), then
-/__admin, /docs and the spec itself. Middleware, outermost first: access log
-and journal, CORS, injected latency and errors.
+Middleware, outermost first: access log and journal, CORS, injected latency
+and errors. `create_app()` with no argument serves what `contacts-mock` serves:
+the packaged spec and seed fixtures.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
 
-from .admin import admin_routes
-from .auth import TokenRegistry
-from .docs import docs_routes
-from .endpoint import OperationsEndpoint, error_response
-from .errors import ERRORS_BY_STATUS, ApiError, NotFound, SpecError
-from .fixtures import Seed
-from .handlers import HANDLERS
-from .journal import Journal
+from .cors import cors_middleware
+from .errors import ERRORS_BY_STATUS, ApiError, NotFound, error_response
 from .logs import flush_access_log
 from .middleware import ChaosMiddleware, TrafficMiddleware
-from .options import LOCAL_ORIGINS, MockOptions
 from .periodic import Periodic
 from .persistence import StateSaver
-from .spec import Spec, load_spec
-from .store import Store
+from .reload import Watcher
+from .routes import all_routes
+from .state import MockState
+
+__all__ = ["MockState", "create_app"]  # MockState lives in state.py; re-exported for old imports
 
 logger = logging.getLogger("mock_server")
-
-
-@dataclass
-class MockState:
-    """Everything a running mock holds; tests and the CLI build it, the app serves it."""
-
-    spec: Spec
-    store: Store
-    tokens: TokenRegistry
-    options: MockOptions = field(default_factory=MockOptions)
-    seed: Seed | None = None
-    journal: Journal = field(default_factory=Journal)
-    started: float = field(default_factory=time.monotonic)
-    violations: int = 0  # responses that broke the spec (--validate-responses)
-
-    @classmethod
-    def seeded(
-        cls,
-        spec: Spec,
-        seed: Seed | None,
-        extra_tokens: Mapping[str, str] | None = None,
-        options: MockOptions | None = None,
-    ) -> MockState:
-        options = options or MockOptions()
-        tokens = TokenRegistry()
-        for token, org_id in {**(seed.tokens if seed else {}), **(extra_tokens or {})}.items():
-            tokens.add(token, org_id)
-        state = cls(spec, Store(), tokens, options, seed, Journal(options.journal_size))
-        state.reset()
-        return state
-
-    def reset(self) -> None:
-        """Back to the fixtures; every token's organization exists, empty if unseeded."""
-        self.store.load(self.seed.contacts if self.seed else {}, keep=self.tokens.organizations())
-
-
-def api_routes(state: MockState) -> list[BaseRoute]:
-    for op in state.spec.operations:
-        if op.operation_id not in HANDLERS:
-            raise SpecError(f"the spec's operation {op.operation_id!r} has no handler")
-    return [Route(path, endpoint=OperationsEndpoint(state, ops)) for path, ops in state.spec.by_path.items()]
-
-
-def all_routes(state: MockState) -> list[BaseRoute]:
-    routes = [*api_routes(state), *admin_routes()]
-    if state.spec.source is not None:
-        routes += docs_routes(state.spec.source)
-    return routes
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -102,41 +44,11 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(ApiError("Internal error in the mock server."))
 
 
-class ContractCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS, with a refused preflight in the contract's error shape."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Only browsers send Origin; other clients skip the CORS machinery altogether.
-        if scope["type"] == "http" and not any(name == b"origin" for name, _ in scope["headers"]):
-            await self.app(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
-
-    def preflight_response(self, request_headers: Headers) -> Response:
-        response = super().preflight_response(request_headers)
-        if response.status_code < 400:
-            return response
-        message = bytes(response.body).decode("utf-8", "replace") or "Disallowed CORS request."
-        headers = {k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
-        return JSONResponse({"error": {"code": "cors_rejected", "message": message + "."}}, 400, headers)
-
-
 def _middleware(state: MockState) -> list[Middleware]:
     options = state.options
     stack = [Middleware(TrafficMiddleware, journal=state.journal)]
     if options.cors:
-        stack.append(
-            Middleware(
-                ContractCORSMiddleware,
-                allow_origins=[o for o in options.cors_origins],
-                allow_origin_regex=None if options.cors_origins else LOCAL_ORIGINS,
-                allow_credentials=True,
-                allow_methods=["GET", "POST", "PATCH", "DELETE"],
-                allow_headers=["Authorization", "Content-Type", "Prefer"],
-                expose_headers=["Location", "Retry-After"],
-                max_age=600,
-            )
-        )
+        stack.append(cors_middleware(options))
     if options.latency_ms or options.error_rate:
         stack.append(
             Middleware(
@@ -154,8 +66,13 @@ async def _flush_access_log() -> None:
 
 
 def create_app(state: MockState | None = None) -> Starlette:
+    """The mock as an ASGI app; without `state`, seeded like `contacts-mock` (MockState.default())."""
     if state is None:
-        state = MockState.seeded(load_spec(), None)
+        state = MockState.default()
+
+    def swap_routes(reloaded: MockState) -> None:
+        # --reload: the new spec's routes replace the old ones in place.
+        app.router.routes[:] = all_routes(reloaded)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -165,9 +82,7 @@ def create_app(state: MockState | None = None) -> Starlette:
             saver.start()
         watcher = None
         if state.options.reload:
-            from .reload import Watcher
-
-            watcher = Watcher(app, state)
+            watcher = Watcher(state, on_reload=swap_routes)
             watcher.start()
         flusher = Periodic(0.5, _flush_access_log)
         flusher.start()
@@ -189,4 +104,5 @@ def create_app(state: MockState | None = None) -> Starlette:
     )
     app.router.redirect_slashes = False  # `/contacts/` is an unknown path, not a redirect
     app.state.mock = state
+    app.state.on_reload = swap_routes  # what a Watcher calls after a reload
     return app

@@ -9,13 +9,14 @@ from typing import Any
 import click
 import uvicorn
 
-from .app import MockState, create_app
+from .app import create_app
 from .errors import MockServerError
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
 from .logs import configure as configure_logging
 from .options import MockOptions, parse_latency
 from .persistence import load_state
 from .spec import DEFAULT_SPEC_PATH, load_spec
+from .state import MockState
 
 
 def _token_pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:

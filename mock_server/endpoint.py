@@ -18,7 +18,15 @@ from starlette.types import Receive, Scope, Send
 
 from .auth import Schemes, authenticate
 from .canned import canned_answer
-from .errors import ApiError, FieldError, MethodNotAllowed, NotFound, PayloadTooLarge, ValidationFailed
+from .errors import (
+    ApiError,
+    FieldError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+    error_response,
+)
 from .handlers import HANDLERS, Call
 from .middleware import ORG_KEY
 from .prefer import parse_prefer
@@ -26,13 +34,9 @@ from .spec import Operation, Spec
 from .validation import check_media_type, parse_json, parse_query, validate_body
 
 if TYPE_CHECKING:
-    from .app import MockState
+    from .state import MockState
 
 logger = logging.getLogger("mock_server")
-
-
-def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
 
 
 class OperationsEndpoint:

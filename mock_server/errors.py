@@ -1,7 +1,8 @@
 """The contract's errors, as one exception hierarchy.
 
 Every error the mock answers with is an ``ApiError``; its subclass decides the
-status and the ``code`` of the body ``{"error": {"code", "message"}}``. Nothing
+status and the ``code`` of the body ``{"error": {"code", "message"}}``.
+:func:`error_response` is the one place an error becomes a response; nothing
 else in the package builds an error response by hand.
 """
 
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, ClassVar
+
+from starlette.responses import JSONResponse
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,29 @@ class UnsupportedMediaType(ApiError):
     status = 415
     code = "unsupported_media_type"
     default_message = "Content-Type must be application/json."
+
+
+class CorsRejected(ApiError):
+    """A refused CORS preflight (an origin, method or header CORS does not allow)."""
+
+    status = 400
+    code = "cors_rejected"
+    default_message = "Disallowed CORS request."
+
+
+def injected_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> ApiError:
+    """An error of any status (`--error-rate`), coded after its reason phrase."""
+    try:
+        code = HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        code = "injected_error"
+    error_class: type[ApiError] = type("InjectedError", (ApiError,), {"status": status, "code": code})
+    return error_class(message, headers=headers)
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    """The response of an error: its status, its headers, the contract's error body."""
+    return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
 
 
 # For errors raised outside our own code (Starlette's router: unknown path, bad method).

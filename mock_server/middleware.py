@@ -6,11 +6,10 @@ import asyncio
 import logging
 import random
 import time
-from http import HTTPStatus
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import error_response, injected_error
 from .journal import Journal
 from .logs import ACCESS_LOGGER, direct_writer
 
@@ -64,13 +63,6 @@ class TrafficMiddleware:
                 self.journal.record(scope["method"], path, query, status, elapsed, scope.get(ORG_KEY))
 
 
-def _error_code(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
-    except ValueError:
-        return "injected_error"
-
-
 class ChaosMiddleware:
     """`--latency` holds API responses; `--error-rate` answers some with `--error-status`.
 
@@ -99,13 +91,8 @@ class ChaosMiddleware:
         if self.latency_ms:
             await asyncio.sleep(self.rng.uniform(*self.latency_ms) / 1000)
         if self.error_rate and self.rng.random() < self.error_rate:
-            body = {
-                "error": {
-                    "code": _error_code(self.error_status),
-                    "message": f"Injected by the mock (--error-rate {self.error_rate:g}).",
-                }
-            }
-            response = JSONResponse(body, status_code=self.error_status, headers={"Retry-After": "1"})
+            message = f"Injected by the mock (--error-rate {self.error_rate:g})."
+            response = error_response(injected_error(self.error_status, message, {"Retry-After": "1"}))
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -8,15 +8,15 @@ fixture file that does not load is reported and the running mock is kept.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-
-from starlette.applications import Starlette
 
 from .auth import TokenRegistry
 from .errors import MockServerError
 from .fixtures import load_fixtures, parse_fixtures
 from .periodic import Periodic
 from .spec import load_spec
+from .state import MockState
 
 logger = logging.getLogger("mock_server")
 
@@ -31,12 +31,12 @@ def _mtime(path: Path | None) -> float:
 
 
 class Watcher:
-    def __init__(self, app: Starlette, state: object) -> None:
-        from .app import MockState
+    """Polls the spec and fixture files of `state`; on a change, reloads them into `state`
+    and calls `on_reload(state)` (the app rebuilds its routes there)."""
 
-        assert isinstance(state, MockState)
-        self.app = app
+    def __init__(self, state: MockState, on_reload: Callable[[MockState], None]) -> None:
         self.state = state
+        self.on_reload = on_reload
         self.paths = [p for p in (state.spec.source, state.options.fixtures_path) if p is not None]
         self.seen = {p: _mtime(p) for p in self.paths}
         self._periodic = Periodic(POLL_SECONDS, self._tick)
@@ -49,8 +49,6 @@ class Watcher:
         return changed
 
     def reload(self) -> None:
-        from .app import all_routes
-
         state = self.state
         try:
             spec = load_spec(state.spec.source) if state.spec.source else state.spec
@@ -71,7 +69,7 @@ class Watcher:
         state.tokens = tokens
         if not kept:
             state.reset()
-        self.app.router.routes[:] = all_routes(state)
+        self.on_reload(state)
         self.reloads += 1
         logger.info(
             "contacts-mock: reloaded %s (%s)",

@@ -48,7 +48,7 @@ def mock(tmp_path: Path) -> Reloadable:
     options = MockOptions(reload=True, fixtures_path=fixtures_path, extra_tokens={"ci-token": "org_ci"})
     state = MockState.seeded(spec, load_fixtures(fixtures_path, spec), {"ci-token": "org_ci"}, options)
     app = create_app(state)
-    return Reloadable(spec_path, fixtures_path, state, Api(app), Watcher(app, state))
+    return Reloadable(spec_path, fixtures_path, state, Api(app), Watcher(state, app.state.on_reload))
 
 
 def test_a_spec_edit_changes_the_behaviour_and_keeps_the_contacts(

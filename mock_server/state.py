@@ -1,0 +1,59 @@
+"""`MockState`: everything a running mock holds. The bottom of the app's layers.
+
+Endpoints, the admin API, `--reload` and the testing helpers read and change a
+`MockState`; none of them needs the app (app.py) to do it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .auth import TokenRegistry
+from .fixtures import DEFAULT_FIXTURES_PATH, Seed, load_fixtures
+from .journal import Journal
+from .options import MockOptions
+from .spec import DEFAULT_SPEC_PATH, Spec, load_spec
+from .store import Store
+
+
+@dataclass
+class MockState:
+    """Everything a running mock holds; tests and the CLI build it, the app serves it."""
+
+    spec: Spec
+    store: Store
+    tokens: TokenRegistry
+    options: MockOptions = field(default_factory=MockOptions)
+    seed: Seed | None = None
+    journal: Journal = field(default_factory=Journal)
+    started: float = field(default_factory=time.monotonic)
+    violations: int = 0  # responses that broke the spec (--validate-responses)
+
+    @classmethod
+    def seeded(
+        cls,
+        spec: Spec,
+        seed: Seed | None,
+        extra_tokens: Mapping[str, str] | None = None,
+        options: MockOptions | None = None,
+    ) -> MockState:
+        """A state with `seed`'s contacts and tokens, plus `extra_tokens` (token → organization)."""
+        options = options or MockOptions()
+        tokens = TokenRegistry()
+        for token, org_id in {**(seed.tokens if seed else {}), **(extra_tokens or {})}.items():
+            tokens.add(token, org_id)
+        state = cls(spec, Store(), tokens, options, seed, Journal(options.journal_size))
+        state.reset()
+        return state
+
+    @classmethod
+    def default(cls) -> MockState:
+        """The mock as `contacts-mock` serves it: the packaged spec and seed fixtures."""
+        spec = load_spec(DEFAULT_SPEC_PATH)
+        return cls.seeded(spec, load_fixtures(DEFAULT_FIXTURES_PATH, spec))
+
+    def reset(self) -> None:
+        """Back to the fixtures; every token's organization exists, empty if unseeded."""
+        self.store.load(self.seed.contacts if self.seed else {}, keep=self.tokens.organizations())
