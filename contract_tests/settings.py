@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+# Package data (a symlink to the root openapi.yaml in a clone, the file itself in a wheel).
+SPEC_PATH = Path(str(files(__package__ or "contract_tests").joinpath("data", "openapi.yaml"))).resolve()
 AUTH_STYLES = ("bearer", "cookie", "both")
 PROFILES = ("quick", "thorough")
 

@@ -6,6 +6,7 @@ docs work on machines without internet.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
+
+from .spec import YAML_LOADER
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -34,9 +37,19 @@ _PAGE = """<!doctype html>
 """
 
 
+@functools.lru_cache(maxsize=8)
+def _rendered(path: Path, mtime_ns: int, size: int) -> tuple[str, str]:
+    # Parsed once per version of the file: every app of a test run shares it, and an
+    # edit (--reload) changes the key.
+    raw_text = path.read_text(encoding="utf-8")
+    return raw_text, json.dumps(yaml.load(raw_text, Loader=YAML_LOADER), ensure_ascii=False, default=str)
+
+
 def docs_routes(spec_path: Path) -> list[BaseRoute]:
-    raw_text = Path(spec_path).read_text(encoding="utf-8")
-    as_json = json.dumps(yaml.safe_load(raw_text), ensure_ascii=False, default=str)
+    """/docs (Swagger UI), /openapi.yaml as written and /openapi.json, from the spec file."""
+    path = Path(spec_path)
+    stat = path.stat()
+    raw_text, as_json = _rendered(path, stat.st_mtime_ns, stat.st_size)
 
     async def docs(request: Request) -> Response:
         return HTMLResponse(_PAGE)

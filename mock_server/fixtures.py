@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FixtureError
+from .resources import data_file
 from .spec import Spec, compile_schema
 from .store import Contact, parse_timestamp
 
-DEFAULT_FIXTURES_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "seed.json"
+DEFAULT_FIXTURES_PATH = data_file("seed.json")
 
 # The file's own layout; each contact is then checked against the spec's Contact.
 _LAYOUT = {
