@@ -34,7 +34,7 @@ if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == ROOT /
 
 import httpx  # noqa: E402
 
-from mock_server.app import MockState, create_app  # noqa: E402
+from mock_server import MockState, create_app  # noqa: E402
 from mock_server.auth import TokenRegistry  # noqa: E402
 from mock_server.fixtures import DEFAULT_FIXTURES_PATH, load_fixtures  # noqa: E402
 from mock_server.spec import load_spec  # noqa: E402

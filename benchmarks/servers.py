@@ -28,6 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from mock_server.testing import serve
+
 from .common import LOOPBACK, NODE_DIR, ROOT, clean_env, free_port, pin_prefix, rss_mb
 
 PRISM_PACKAGE = "@stoplight/prism-cli"
@@ -62,12 +64,23 @@ class Tail:
         return "\n".join(self.data.decode("utf-8", "replace").splitlines()[-lines:])
 
 
+class FileTail:
+    """The end of a log file (the mock's output, as mock_server.testing.serve writes it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def text(self, lines: int = 20) -> str:
+        return "\n".join(self.path.read_text("utf-8", "replace").splitlines()[-lines:])
+
+
 @dataclass
 class Server:
     name: str
     process: subprocess.Popen[bytes]
     port: int
-    stderr: Tail
+    stderr: Tail | FileTail
+    own_group: bool = True  # started in its own session: stopped by signalling the group
 
     @property
     def base_url(self) -> str:
@@ -95,6 +108,7 @@ def probe(port: int, method: str, target: str, headers: Mapping[str, str], body:
 class ServerPool:
     def __init__(self) -> None:
         self.servers: list[Server] = []
+        self.mocks = contextlib.ExitStack()  # serve() contexts, closed after stop_all
 
     def __enter__(self) -> ServerPool:
         return self
@@ -103,6 +117,15 @@ class ServerPool:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop_all()
+        self.mocks.close()
+
+    def serve(self, name: str, launcher: serve) -> Server:
+        """Start the mock with mock_server.testing.serve (subprocess mode, port 0 + ready file)."""
+        running = self.mocks.enter_context(launcher)
+        assert running.process is not None and running.port is not None and running.log_path is not None
+        server = Server(name, running.process, running.port, FileTail(running.log_path), own_group=False)
+        self.servers.append(server)
+        return server
 
     def start(
         self,
@@ -146,6 +169,12 @@ class ServerPool:
 
     def stop(self, server: Server) -> None:
         process = server.process
+        if not server.own_group:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)
+            self.servers.remove(server)
+            return
         if process.poll() is None:
             _signal_group(process.pid, signal.SIGTERM)
             try:
@@ -169,22 +198,6 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 
 
 # --- the three kinds of server -------------------------------------------------------------------
-
-
-def mock_command(port: int, log_level: str, pin: bool) -> list[str]:
-    """The mock as the README serves it: `contacts-mock` = `python -m mock_server` (uvicorn)."""
-    return [
-        *pin_prefix(0, pin),
-        sys.executable,
-        "-m",
-        "mock_server",
-        "--host",
-        LOOPBACK,
-        "--port",
-        str(port),
-        "--log-level",
-        log_level,
-    ]
 
 
 def bare_command(port: int, bodies: Path, log_level: str, pin: bool) -> list[str]:
@@ -275,8 +288,15 @@ def ensure_prism(version: str, notes: list[str]) -> Path | None:
 def start_mock(
     pool: ServerPool, log_level: str, pin: bool, headers: Mapping[str, str], target: str
 ) -> Server:
-    port = free_port()
-    return pool.start("mock", mock_command(port, log_level, pin), port, ready=("GET", target, headers))
+    # The mock as the README serves it: `contacts-mock` = `python -m mock_server` (uvicorn).
+    launcher = serve(
+        mode="subprocess", host=LOOPBACK, log_level=log_level, prefix=pin_prefix(0, pin), env=clean_env()
+    )
+    server = pool.serve("mock", launcher)
+    method, path, sent = "GET", target, headers
+    if probe(server.port, method, path, sent) >= 500:
+        raise ServerError(f"the mock answers {path} with a 5xx\n{server.log_tail()}")
+    return server
 
 
 def start_bare(

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import os
 import subprocess
 import sys
 import tempfile
@@ -165,6 +164,8 @@ class serve(contextlib.ContextDecorator):
     spec: the OpenAPI document. options: :class:`MockOptions` (thread and
     in-process modes). args: extra ``contacts-mock`` options (subprocess mode).
     log: where a subprocess writes its output (default: a temporary file).
+    env: the subprocess's whole environment (default: this one's). prefix: a
+    command before ``python`` (e.g. ``["taskset", "-c", "0"]``).
     """
 
     def __init__(
@@ -181,6 +182,7 @@ class serve(contextlib.ContextDecorator):
         log_level: str = "warning",
         host: str = HOST,
         env: Mapping[str, str] | None = None,
+        prefix: Sequence[str] = (),
         timeout: float = 30.0,
     ) -> None:
         if mode not in ("thread", "subprocess", "in-process"):
@@ -200,6 +202,7 @@ class serve(contextlib.ContextDecorator):
         self.log_level = log_level
         self.host = host
         self.env = env
+        self.prefix = list(prefix)
         self.timeout = timeout
         self._stack: list[contextlib.ExitStack] = []
 
@@ -308,7 +311,7 @@ class serve(contextlib.ContextDecorator):
 
     def command(self, ready_file: Path) -> list[str]:
         """The `python -m mock_server` command line of subprocess mode."""
-        command = [sys.executable, "-m", "mock_server", "--host", self.host, "--port", "0"]
+        command = [*self.prefix, sys.executable, "-m", "mock_server", "--host", self.host, "--port", "0"]
         command += ["--ready-file", str(ready_file), "--log-level", self.log_level, "--spec", str(self.spec)]
         command += ["--empty"] if self.fixtures is None else ["--fixtures", str(self.fixtures)]
         for token, org in self.tokens.items():
@@ -324,13 +327,12 @@ class serve(contextlib.ContextDecorator):
             ready_file = workdir / "ready"
             log_path = self.log or workdir / "mock.log"
             log = stack.enter_context(log_path.open("ab"))
-            env = {**os.environ, **self.env} if self.env is not None else None
             process = subprocess.Popen(
                 self.command(ready_file),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=env,
+                env=dict(self.env) if self.env is not None else None,
             )
             stack.callback(_stop, process)
             url = _wait_for_ready_file(ready_file, process, self.timeout, log_path)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`make fuzz`: schemathesis against the mock over real HTTP; exits with schemathesis' code.
 
-Starts the seeded mock (`python -m mock_server`) on a free loopback port, runs
+Starts the seeded mock (`python -m mock_server`, via mock_server.testing.serve) on a
+free loopback port, runs
 
     st run openapi.yaml --url http://127.0.0.1:PORT -H "Authorization: Bearer dev-token-org-a"
         --phases examples,coverage,fuzzing,stateful --checks all --mode all --max-examples 1000
@@ -18,27 +19,22 @@ Exit codes: st's own (0 = nothing found), or 2 when the mock or st cannot run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from mock_server.testing import MockStartError, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 TOKEN = "dev-token-org-a"  # fixtures/seed.json, organization org_blueai
 PHASES = "examples,coverage,fuzzing,stateful"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def st_command() -> list[str]:
@@ -48,51 +44,6 @@ def st_command() -> list[str]:
     if found is None:
         raise SystemExit("fuzz: schemathesis' `st` is not installed (make install)")
     return [found]
-
-
-@contextmanager
-def served_mock(port: int, log_path: Path, startup: float = 30.0) -> Iterator[str]:
-    """The seeded mock on HOST:port until the block ends; its output goes to `log_path`."""
-    command = [
-        sys.executable,
-        "-m",
-        "mock_server",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    with (
-        log_path.open("wb") as log,
-        subprocess.Popen(
-            command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        ) as mock,
-    ):
-        try:
-            deadline = time.monotonic() + startup
-            while True:
-                if mock.poll() is not None:
-                    raise SystemExit(f"fuzz: the mock exited with {mock.returncode}; see {log_path}")
-                try:
-                    with socket.create_connection((HOST, port), timeout=0.2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit(
-                            f"fuzz: the mock did not listen on {HOST}:{port} in {startup} s"
-                        ) from None
-                    time.sleep(0.1)
-            yield f"http://{HOST}:{port}"
-        finally:
-            if mock.poll() is None:
-                mock.terminate()
-                try:
-                    mock.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    mock.kill()
-                    mock.wait(timeout=10)
 
 
 def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -143,7 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path = report_dir / "report.json"
     json_path.unlink(missing_ok=True)
     log_path = report_dir / "mock.log"
-    with served_mock(free_port(), log_path) as url:
+    log_path.unlink(missing_ok=True)
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(serve(mode="subprocess", host=HOST, log=log_path)).url
+        except MockStartError as error:
+            print(f"fuzz: {error}", file=sys.stderr)
+            return 2
         command = [
             *st_command(),
             "run",

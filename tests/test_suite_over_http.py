@@ -1,4 +1,12 @@
-"""The contract suite against the mock served over real HTTP by uvicorn in a subprocess."""
+"""The contract suite, in its own process, against the mock served over real HTTP by uvicorn.
+
+The in-process run (`pytest contract_tests`) already proves the suite passes
+against the mock; this run proves the over-HTTP path: `--base-url` and the
+tokens as a QA engineer passes them, a real HTTP client, a second organization
+and the cleanup ledger. The schemathesis and state-machine modules exercise
+nothing HTTP-specific beyond what the others do, so they stay in-process (they
+were 40 s of the 38+ s this file used to cost).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.hardening.support import serve_mock
+from mock_server.testing import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def served_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve_mock(tmp_path_factory.mktemp("mock") / "mock.log") as mock:
+def served_mock() -> Iterator[str]:
+    with serve() as mock:  # uvicorn in a thread of this process, on a port the OS chose
         yield mock.url
 
 
@@ -34,6 +42,8 @@ def test_the_suite_passes_against_the_mock_over_http(served_mock: str) -> None:
             "-m",
             "pytest",
             "contract_tests",
+            "--ignore=contract_tests/test_schema.py",
+            "--ignore=contract_tests/test_stateful.py",
             "-p",
             "no:cacheprovider",
             "-q",

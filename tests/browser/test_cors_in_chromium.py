@@ -12,17 +12,16 @@ import http.server
 import json
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from mock_server.testing import serve
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTION = "/api/v1/crm/contacts"
@@ -70,13 +69,6 @@ run();
 """
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def chromium() -> str:
     """The browser, looked up before anything is started; missing is a failure, never a skip."""
@@ -95,21 +87,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def mock_url(tmp_path: Path) -> Iterator[str]:
-    ready = tmp_path / "mock.ready"
-    command = [sys.executable, "-m", "mock_server", "--port", str(free_port()), "--ready-file", str(ready)]
-    command += ["--log-level", "warning"]
-    with subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
-        try:
-            deadline = time.monotonic() + 20
-            while not (ready.exists() and ready.read_text(encoding="utf-8").endswith("\n")):
-                assert process.poll() is None, "the mock exited before it was ready"
-                assert time.monotonic() < deadline, "the mock did not get ready within 20 s"
-                time.sleep(0.05)
-            yield ready.read_text(encoding="utf-8").strip()
-        finally:
-            process.terminate()
-            process.communicate(timeout=15)
+def mock_url() -> Iterator[str]:
+    with serve(mode="subprocess") as mock:  # --port 0, waits for --ready-file
+        yield mock.url
 
 
 @pytest.fixture

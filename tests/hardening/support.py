@@ -15,7 +15,6 @@ import re
 import select
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from mock_server.testing import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -48,12 +49,6 @@ DISCONNECT_TRACE_END = "\nstarlette.requests.ClientDisconnect\n"
 
 # A stack trace or a path into Python sources: never in a response.
 LEAK = re.compile(rb"Traceback|File \"|\.pyc?\b|site-packages|/usr/lib/python|\\lib\\")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -86,53 +81,13 @@ class ServedMock:
         return int(match.group(1)) if match else None
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        try:
-            with socket.create_connection((HOST, port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"the mock did not listen on {HOST}:{port} within {timeout} s")
-
-
 @contextlib.contextmanager
-def serve_mock(log_path: Path, *, attempts: int = 3, timeout: float = 30.0) -> Iterator[ServedMock]:
-    """Serve the seeded mock on a free port until the block ends; its output goes to `log_path`.
-
-    Retried on a new port if another process took the free port first.
-    """
-    for attempt in range(1, attempts + 1):
-        port = free_port()
-        command = [sys.executable, "-m", "mock_server", "--host", HOST, "--port", str(port)]
-        with (
-            log_path.open("ab") as log,
-            subprocess.Popen(
-                [*command, "--log-level", "warning"],
-                cwd=ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            ) as process,
-        ):
-            try:
-                if not _wait_until_listening(port, process, timeout):
-                    if attempt == attempts:
-                        raise RuntimeError(f"the mock exited with {process.returncode}; see {log_path}")
-                    continue
-                yield ServedMock(port, process, log_path)
-                return
-            finally:
-                if process.poll() is None:
-                    process.terminate()
-                    try:
-                        process.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait(timeout=10)
+def serve_mock(log_path: Path, *, timeout: float = 30.0) -> Iterator[ServedMock]:
+    """Serve the seeded mock (`python -m mock_server`) on a free port until the block ends;
+    its output goes to `log_path`."""
+    with serve(mode="subprocess", log=log_path, host=HOST, timeout=timeout) as running:
+        assert running.process is not None and running.port is not None
+        yield ServedMock(running.port, running.process, log_path)
 
 
 # --------------------------------------------------------------------------- raw HTTP

@@ -50,7 +50,6 @@ import random
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -66,8 +65,9 @@ from mock_server.fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
 from mock_server.persistence import load_state
 from mock_server.spec import load_spec
 from mock_server.store import parse_timestamp
+from mock_server.testing import serve
 
-from .support import CONTACTS, HOST, ORG_A_TOKEN, ROOT, _wait_until_listening, free_port, list_all
+from .support import CONTACTS, HOST, ORG_A_TOKEN, list_all
 
 WRITERS = 6
 PER_WRITER = 800  # requests per writer at most: 4,800 in all
@@ -96,42 +96,12 @@ class Mock:
 
 
 @contextlib.contextmanager
-def run_mock(state_file: Path, log_path: Path, *, attempts: int = 3) -> Iterator[Mock]:
-    """`python -m mock_server --state-file ...` on a free loopback port; killed if still up at the end."""
-    for attempt in range(1, attempts + 1):
-        port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "mock_server",
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-            "--state-file",
-            str(state_file),
-            "--save-interval",
-            str(SAVE_INTERVAL),
-            "--log-level",
-            "warning",
-        ]
-        with (
-            log_path.open("ab") as log,
-            subprocess.Popen(
-                command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-            ) as process,
-        ):
-            try:
-                if not _wait_until_listening(port, process, 30.0):
-                    if attempt == attempts:
-                        raise RuntimeError(f"the mock exited with {process.returncode}; see {log_path}")
-                    continue  # another process took the port first
-                yield Mock(process, f"http://{HOST}:{port}")
-                return
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait(timeout=10)
+def run_mock(state_file: Path, log_path: Path) -> Iterator[Mock]:
+    """`python -m mock_server --state-file ...` on a free loopback port; stopped if still up at the end."""
+    args = ["--state-file", str(state_file), "--save-interval", str(SAVE_INTERVAL)]
+    with serve(mode="subprocess", log=log_path, host=HOST, args=args) as running:
+        assert running.process is not None
+        yield Mock(running.process, running.url)
 
 
 # --------------------------------------------------------------------------- the load

@@ -35,7 +35,6 @@ import asyncio
 import hashlib
 import json
 import subprocess
-import sys
 import types
 import uuid
 from collections.abc import Iterator
@@ -47,12 +46,13 @@ import httpx
 import pytest
 
 import mock_server.auth
-from mock_server.app import MockState, create_app
+from mock_server import MockState, create_app
 from mock_server.auth import Schemes, TokenRegistry, authenticate
 from mock_server.errors import Unauthorized
 from mock_server.fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
 from mock_server.options import MockOptions
 from mock_server.spec import load_spec
+from mock_server.testing import serve
 
 from .support import (
     CONTACTS,
@@ -61,9 +61,6 @@ from .support import (
     MAX_BODY,
     ORG_A_TOKEN,
     ORG_B_TOKEN,
-    ROOT,
-    _wait_until_listening,
-    free_port,
 )
 
 SPEC = load_spec()
@@ -196,30 +193,11 @@ class LoggedMock:
 @pytest.fixture
 def logged_mock(tmp_path: Path, secrets: Secrets) -> Iterator[LoggedMock]:
     log_path = tmp_path / "mock.log"
-    for attempt in range(1, 4):
-        port = free_port()
-        command = [sys.executable, "-m", "mock_server", "--host", HOST, "--port", str(port)]
-        with (
-            log_path.open("ab") as log,
-            subprocess.Popen(
-                [*command, "--log-level", "debug", "--admin-token", secrets.admin],
-                cwd=ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            ) as process,
-        ):
-            try:
-                if not _wait_until_listening(port, process, 30.0):
-                    if attempt == 3:
-                        raise RuntimeError(f"the mock exited with {process.returncode}; see {log_path}")
-                    continue
-                yield LoggedMock(f"http://{HOST}:{port}", log_path, process, log_path.stat().st_size)
-                return
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait(timeout=10)
+    with serve(
+        mode="subprocess", log=log_path, host=HOST, log_level="debug", admin_token=secrets.admin
+    ) as running:
+        assert running.process is not None
+        yield LoggedMock(running.url, log_path, running.process, log_path.stat().st_size)
 
 
 @pytest.fixture

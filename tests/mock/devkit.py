@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -53,11 +52,3 @@ def timed(app: ASGIApp, method: str, path: str, **kwargs: Any) -> tuple[httpx.Re
     started = time.perf_counter()
     response = call(app, method, path, **kwargs)
     return response, time.perf_counter() - started
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port

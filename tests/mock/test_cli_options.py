@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -15,13 +16,13 @@ import click.testing
 import httpx
 import pytest
 import uvicorn
-from devkit import free_port
 from mockkit import COLLECTION, DOCUMENTED_ID, ORG_A, TOKEN_A, Api
 
 from mock_server import DEFAULT_FIXTURES_PATH, MockState, create_app
 from mock_server.cli import ReadyServer, main
 from mock_server.options import MockOptions
 from mock_server.persistence import write_atomically
+from mock_server.testing import serve
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -291,14 +292,14 @@ def wait_for(path: Path, process: subprocess.Popen[bytes], seconds: float = 20) 
 
 
 def test_ready_file_in_a_real_process(tmp_path: Path) -> None:
-    port = free_port()
+    """`--port 0 --ready-file F`, as CI uses it: F names the port the OS chose, once it listens."""
     ready = tmp_path / "ci" / "mock.ready"
-    command = [sys.executable, "-m", "mock_server", "--port", str(port), "--ready-file", str(ready)]
+    command = [sys.executable, "-m", "mock_server", "--port", "0", "--ready-file", str(ready)]
     command += ["--log-level", "warning"]
     with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         try:
             url = wait_for(ready, process)
-            assert url == f"http://127.0.0.1:{port}"
+            assert re.fullmatch(r"http://127\.0\.0\.1:[1-9][0-9]*", url), url
             with httpx.Client(base_url=url, timeout=5) as http:
                 health = http.get("/__admin/health")
                 assert health.status_code == 200 and health.json()["status"] == "ok"
@@ -308,40 +309,24 @@ def test_ready_file_in_a_real_process(tmp_path: Path) -> None:
             process.terminate()
             out, err = process.communicate(timeout=15)
     assert process.returncode in (0, -signal.SIGTERM), err.decode()  # uvicorn re-raises the signal
-    assert out.decode().startswith(f"Contacts API mock on http://127.0.0.1:{port}/")
-
-
-def start_with_state(state_file: Path, ready: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "mock_server", "--port", str(free_port()), "--ready-file", str(ready)]
-    command += ["--state-file", str(state_file), "--save-interval", "60", "--log-level", "warning"]
-    return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert out.decode().startswith("Contacts API mock on http://127.0.0.1:0/")
+    assert not ready.exists(), "a stopped mock is not ready"
 
 
 def test_a_terminated_mock_saves_its_state_and_the_next_one_restores_it(tmp_path: Path) -> None:
     """SIGTERM (what CI and Ctrl-C-like stops send) runs the shutdown save; no interval save needed."""
     state_file = tmp_path / "state.json"
-    auth = {"Authorization": f"Bearer {TOKEN_A}"}
-    ready = tmp_path / "first.ready"
-    with start_with_state(state_file, ready) as first:
-        try:
-            with httpx.Client(base_url=wait_for(ready, first), timeout=5, headers=auth) as http:
-                created = http.post(COLLECTION, json={"first_name": "Saved", "last_name": "Once"})
-                assert created.status_code == 201
-                contact_id = created.json()["contact"]["id"]
-        finally:
-            first.terminate()
-            _, err = first.communicate(timeout=15)
-    assert contact_id in state_file.read_text(encoding="utf-8"), err.decode()
-    ready = tmp_path / "second.ready"  # the first one's file stays behind after it stops
-    with start_with_state(state_file, ready) as second:
-        try:
-            with httpx.Client(base_url=wait_for(ready, second), timeout=5, headers=auth) as http:
-                assert http.get(f"{COLLECTION}/{contact_id}").status_code == 200
-                assert http.get(COLLECTION).json()["total"] == 41
-        finally:
-            second.terminate()
-            out, _ = second.communicate(timeout=15)
-    assert f"state restored from {state_file}" in out.decode()
+    args = ["--state-file", str(state_file), "--save-interval", "60"]
+    with serve(mode="subprocess", args=args) as first, first.client(TOKEN_A) as http:
+        created = http.post(COLLECTION, json={"first_name": "Saved", "last_name": "Once"})
+        assert created.status_code == 201
+        contact_id = created.json()["contact"]["id"]
+    assert first.process is not None and first.process.returncode in (0, -signal.SIGTERM), first.log()
+    assert contact_id in state_file.read_text(encoding="utf-8"), first.log()
+    with serve(mode="subprocess", args=args) as second, second.client(TOKEN_A) as http:
+        assert http.get(f"{COLLECTION}/{contact_id}").status_code == 200
+        assert http.get(COLLECTION).json()["total"] == 41
+        assert f"state restored from {state_file}" in second.log()
 
 
 async def _serve_until_ready(server: ReadyServer, ready: Path) -> tuple[str, int]:
@@ -374,14 +359,6 @@ def _spec_and_seed() -> tuple[Any, Any]:
     return spec, load_fixtures(DEFAULT_FIXTURES_PATH, spec)
 
 
-def test_ready_server_writes_the_url_once_listening(tmp_path: Path) -> None:
-    port = free_port()
-    ready = tmp_path / "ready"
-    text, bound = asyncio.run(_serve_until_ready(in_process_server("127.0.0.1", port, ready), ready))
-    assert bound == port
-    assert text == f"http://127.0.0.1:{port}\n"
-
-
 def test_ready_file_with_port_0_names_the_bound_port(tmp_path: Path) -> None:
     """`--port 0 --ready-file F` is the race-free way for CI: F must name the port the OS chose."""
     ready = tmp_path / "ready"
@@ -391,7 +368,6 @@ def test_ready_file_with_port_0_names_the_bound_port(tmp_path: Path) -> None:
 
 def test_ready_file_with_an_ipv6_host_is_a_valid_url(tmp_path: Path) -> None:
     """The banner writes http://[::1]:port; the ready file must too (http://::1:port is no URL)."""
-    port = free_port("::1")
     ready = tmp_path / "ready"
-    text, _ = asyncio.run(_serve_until_ready(in_process_server("::1", port, ready), ready))
-    assert text == f"http://[::1]:{port}\n"
+    text, bound = asyncio.run(_serve_until_ready(in_process_server("::1", 0, ready), ready))
+    assert text == f"http://[::1]:{bound}\n"
