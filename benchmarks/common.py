@@ -26,6 +26,8 @@ LOOPBACK = "127.0.0.1"  # every server binds here and every request goes here, n
 
 
 def free_port() -> int:
+    # Only for servers that cannot report the port they bound (Prism, the bare app); the mock
+    # starts on port 0 through mock_server.testing.serve.
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])

@@ -244,12 +244,11 @@ def headers_for(scen: Scenario) -> dict[str, str]:
 
 def capture_bodies() -> dict[str, str]:
     """The mock's own answer to each row, from a fresh in-process app seeded like the served one."""
-    from mock_server import DEFAULT_FIXTURES_PATH, MockState, create_app, load_fixtures, load_spec
+    from mock_server import create_app
 
     from .asgi import call, http_scope
 
-    spec = load_spec()
-    app = create_app(MockState.seeded(spec, load_fixtures(DEFAULT_FIXTURES_PATH, spec)))
+    app = create_app()
     bodies: dict[str, str] = {}
     for scen in SCENARIOS:
         body = body_for(scen, 1)

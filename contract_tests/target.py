@@ -104,10 +104,9 @@ def build_target(settings: Settings) -> Target:
 
 def _default_mock() -> Any:
     # The only place the suite touches the mock's code: to build the default target.
-    from mock_server import DEFAULT_FIXTURES_PATH, MockState, create_app, load_fixtures, load_spec
+    from mock_server import create_app
 
-    spec = load_spec()
-    return create_app(MockState.seeded(spec, load_fixtures(DEFAULT_FIXTURES_PATH, spec)))
+    return create_app()  # the packaged spec and seed fixtures
 
 
 def _import_factory(path: str) -> Callable[[], Any]:
