@@ -8,7 +8,10 @@ STAMP  := $(VENV)/.installed-stamp
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 BROWSER_ARGS := $(if $(CHROMIUM)$(REQUIRE_BROWSER),,--ignore=tests/browser)
 
-.PHONY: install mock test lint lint-spec fuzz bench clean
+FAST_ARGS := tests/mock tests/test_openapi.py contract_tests \
+	--ignore=contract_tests/test_schema.py --ignore=contract_tests/test_stateful.py
+
+.PHONY: install mock test test-fast lint lint-spec fuzz bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -27,6 +30,11 @@ mock: $(STAMP)
 test: $(STAMP)
 	@$(if $(BROWSER_ARGS),echo "NOTE: chromium not found: tests/browser is not run (apt-get install -y chromium)")
 	$(BIN)/python -m pytest $(BROWSER_ARGS) $(ARGS)
+
+## make test-fast: the edit-run loop (< 30 s): the mock's unit tests and the contract suite in-process,
+## without the schemathesis and state-machine modules, the subprocess suites and the planted bugs
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest $(FAST_ARGS) $(ARGS)
 
 ## make lint: ruff and mypy
 lint: $(STAMP)
