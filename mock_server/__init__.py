@@ -1,4 +1,8 @@
-"""An in-memory, stateful reference mock of the CRM Contacts API, driven by openapi.yaml."""
+"""An in-memory, stateful reference mock of the CRM Contacts API, driven by openapi.yaml.
+
+`create_app()` is the mock as an ASGI app (the packaged spec and seed unless
+given a `MockState`); `mock_server.testing.serve()` runs it for tests.
+"""
 
 from .app import create_app
 from .errors import ApiError, FixtureError, MockServerError, SpecError

@@ -53,6 +53,7 @@ class Seed:
 
 
 def load_fixtures(path: Path | str, spec: Spec) -> Seed:
+    """The seed file at `path`, every record checked against the spec; FixtureError names the field."""
     path = Path(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))

@@ -161,6 +161,7 @@ def compile_schema(schema: Schema) -> jsonschema_rs.Validator:
 
 
 def load_spec(path: Path | str = DEFAULT_SPEC_PATH) -> Spec:
+    """The spec at `path` (default: the packaged openapi.yaml); SpecError says what is wrong."""
     path = Path(path)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
@@ -172,6 +173,7 @@ def load_spec(path: Path | str = DEFAULT_SPEC_PATH) -> Spec:
 
 
 def parse_spec(raw: Any, *, source: Path | None = None) -> Spec:
+    """A spec from an already parsed OpenAPI 3.1 document ($refs are inlined here)."""
     where = str(source or "<spec>")
     if not isinstance(raw, dict) or not str(raw.get("openapi", "")).startswith("3.1"):
         raise SpecError(f"{where}: not an OpenAPI 3.1 document")
