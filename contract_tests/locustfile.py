@@ -37,7 +37,7 @@ from locust.contrib.fasthttp import LocustBadStatusCode
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from contract_tests.client import COLLECTION, COOKIE_NAME, ApiClient, Throttle, contact_path
+from contract_tests.client import COLLECTION, COOKIE_NAME, ApiClient, TargetError, Throttle, contact_path
 from contract_tests.failures import ContractViolation, Exchange, expect, expect_equal, register_secret
 from contract_tests.invariants import contact_of, page_of
 from contract_tests.ledger import RunLedger, new_run_tag
@@ -761,6 +761,9 @@ def _on_init(environment: Environment, **_kwargs: Any) -> None:
         runner.register_message(FINISHED, _on_worker_finished)
         environment.events.worker_report.add_listener(_on_worker_report)
     environment.events.user_error.add_listener(_on_user_error)
+    # Registered after the runner's own listeners, so it runs before them (quitting fires in
+    # reverse): a worker stops its users and reports before Locust tells the master it quits.
+    environment.events.quitting.add_listener(_on_quitting)
 
 
 @events.test_start.add_listener
@@ -803,7 +806,6 @@ def _on_test_stop(environment: Environment, **_kwargs: Any) -> None:
     _finish(environment, RUN)
 
 
-@events.quitting.add_listener
 def _on_quitting(environment: Environment, **_kwargs: Any) -> None:
     run = RUN
     if run is None:
@@ -827,22 +829,33 @@ def _finish(environment: Environment, run: LoadRun) -> None:
     run.finished = True
     runner = environment.runner
     if isinstance(runner, MasterRunner) and runner.worker_count:
-        expected = runner.worker_count
         runner.send_message(FINISH, {"run_tag": run.run_tag})
         deadline = time.monotonic() + 60 + (environment.stop_timeout or 0)
-        while len(run.workers_done) < expected and time.monotonic() < deadline:
-            gevent.sleep(0.2)
-        if len(run.workers_done) < expected:
-            logger.warning(
-                f"contract load test: {expected - len(run.workers_done)} workers sent no final report"
-            )
+        # Wait for the workers still connected (one that quit sent its report first), while the
+        # master still receives messages (Locust stops receiving once the last worker quit).
+        while (
+            (pending := _connected(runner) - run.workers_done)
+            and len(runner.greenlet)
+            and (time.monotonic() < deadline)
+        ):
+            gevent.sleep(0.1)
+        if pending:
+            logger.warning(f"contract load test: {len(pending)} workers sent no final report")
     _sweep(environment, run)
     run.final = Report.combined(run.report.snapshot(), *run.worker_reports.values())
     logger.info("\n" + run.final.summary(run.run_tag))
     if run.report_path:
         path = Path(run.report_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(run.final.as_json(run.run_tag), ensure_ascii=False, indent=2), "utf-8")
+        path.write_text(
+            json.dumps(run.final.as_json(run.run_tag, len(run.worker_reports)), ensure_ascii=False, indent=2),
+            "utf-8",
+        )
+
+
+def _connected(runner: MasterRunner) -> set[str]:
+    """The workers still connected."""
+    return {node.id for node in runner.clients.all}
 
 
 def _sweep(environment: Environment, run: LoadRun) -> None:
@@ -854,12 +867,14 @@ def _sweep(environment: Environment, run: LoadRun) -> None:
             continue
         target = Target(f"load sweep {org}", environment.host, token, None)
         client = ApiClient(target, token, "bearer", timeout=run.timeout)
+        tag = f"{run.run_tag}{ORG_MARK[org]}"
         try:
-            outcome = RunLedger(tag=f"{run.run_tag}{ORG_MARK[org]}").cleanup(client)
+            outcome = RunLedger(tag=tag).cleanup(client)
+            left = _still_listed(client, tag)
         finally:
             client.close()
         run.report.removed_at_end += outcome.removed_at_end
-        run.report.left_behind += outcome.left_behind
+        run.report.left_behind += outcome.left_behind or left
         if outcome.left_behind:
             run.report.violation(
                 Example(
@@ -870,6 +885,17 @@ def _sweep(environment: Environment, run: LoadRun) -> None:
                     "",
                 )
             )
+
+
+def _still_listed(client: ApiClient, tag: str) -> list[str]:
+    """Checked apart from the sweep: what is still listed under the tag (or why that is unknown)."""
+    try:
+        page = client.list({"search": tag, "limit": MAX_LIMIT})
+    except TargetError as error:
+        return [f"unknown: the target did not answer the final check ({type(error).__name__})"]
+    if page.status != 200:
+        return [f"unknown: the final check was answered {page.status}"]
+    return [f"{item['id']} (still listed)" for item in page.response.json().get("items", [])]
 
 
 # -- distributed: what workers tell the master

@@ -138,5 +138,6 @@ class Report:
         lines.append(f"  verdict: {self.verdict()}")
         return "\n".join(lines)
 
-    def as_json(self, run_tag: str) -> dict[str, Any]:
-        return {"run_tag": run_tag, "exit_code": self.exit_code(), **self.snapshot()}
+    def as_json(self, run_tag: str, workers: int = 0) -> dict[str, Any]:
+        """The summary for machines; `workers`: how many workers' final reports it includes."""
+        return {"run_tag": run_tag, "exit_code": self.exit_code(), "workers": workers, **self.snapshot()}
