@@ -107,3 +107,25 @@ def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
     assert data["left_behind"] == [], data
     assert f"make load: 0 contacts of run {data['run_tag']} left on the server" in output, output[-3000:]
     assert code in (0, 2), output[-6000:]  # an interrupted run is not a violation
+
+
+def test_read_only_mode_only_reads_and_the_rate_cap_holds(tmp_path: Path) -> None:
+    run = run_load(
+        tmp_path / "report.json",
+        *USERS,
+        "--",
+        "--contract-read-only",
+        "--contract-rate",
+        "40",
+    )
+    assert run.code == 0, run.output[-6000:]
+    assert_clean(run.output, run.report)
+    assert run.report["created"] == 0 and run.report["checked"] > 50, run.report
+    rows = [
+        line.split()[0]
+        for line in run.output.splitlines()
+        if line.startswith(("GET ", "POST ", "PATCH ", "DELETE "))
+    ]
+    assert rows and set(rows) == {"GET"}, rows
+    # At most 40 requests per second over the whole run (10 s of load, plus one slot).
+    assert run.report["checked"] <= 40 * 11, run.report
