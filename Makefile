@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 BROWSER_ARGS := $(if $(CHROMIUM)$(REQUIRE_BROWSER),,--ignore=tests/browser)
 
-.PHONY: install mock test lint lint-spec fuzz bench clean
+.PHONY: install mock test lint lint-spec fuzz bench load clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -42,6 +42,11 @@ lint-spec:
 ## make fuzz: schemathesis (all phases incl. stateful, all checks, ~3,000 examples) against the mock over HTTP
 fuzz: $(STAMP)
 	$(BIN)/python scripts/fuzz.py $(ARGS)
+
+## make load: the contract under load (Locust) against a mock it starts; 20 users for 30 s by default
+## (ARGS="--users 50 --time 60s --workers 2"; see docs/load.md)
+load: $(STAMP)
+	$(BIN)/python scripts/load.py $(ARGS)
 
 ## make bench: the benchmarks (throughput, latency, scale, suite wall time); not part of `make test`
 bench: $(STAMP)
