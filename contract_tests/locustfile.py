@@ -19,7 +19,6 @@ the pytest suite never imports it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -213,7 +212,14 @@ class ContractUser(FastHttpUser):
         self.answered_at = 0.0
         if not self.load.read_only:
             for _ in range(3):
-                self.create()
+                self._safely(self.create)
+
+    def _safely(self, action: Callable[[], object]) -> None:
+        """Run an action outside `step` (start, stop): a violation is reported, not raised."""
+        try:
+            action()
+        except Abandon:
+            self.scope.uncertain = True
 
     @task
     def step(self) -> None:
@@ -231,7 +237,7 @@ class ContractUser(FastHttpUser):
         if self.load.read_only:
             return
         for contact_id in list(self.scope.contacts):
-            self._cleanup(contact_id)
+            self._safely(lambda c=contact_id: self._cleanup(c))  # type: ignore[misc]
 
     def _cleanup(self, contact_id: str) -> None:
         answer = self.call(
@@ -544,10 +550,17 @@ class SharedContactUser(ContractUser):
         if not group.creating:
             group.creating = True
             body = {"first_name": "共有", "last_name": f"共有 {group.token}", "note": "shared by load users"}
-            contact = self.call(
-                "POST", COLLECTION, "POST /contacts (shared)", lambda ex: checks.created(ex, body), body=body
-            )
-            if contact is None:
+            try:
+                contact = self.call(
+                    "POST",
+                    COLLECTION,
+                    "POST /contacts (shared)",
+                    lambda ex: checks.created(ex, body),
+                    body=body,
+                )
+            except Abandon:
+                contact = None
+            if contact is None:  # another member tries again
                 group.creating = False
                 return
             self.load.report.created += 1
@@ -649,14 +662,16 @@ class SharedContactUser(ContractUser):
             return
         # The last member: the final state holds every acknowledged change; then it goes.
         sent_at = time.monotonic()
-        with contextlib.suppress(Abandon):
-            self.call(
+        contact_id = group.contact_id
+        self._safely(
+            lambda: self.call(
                 "GET",
-                contact_path(group.contact_id),
+                contact_path(contact_id),
                 "final: GET /contacts/{id} (shared)",
                 lambda ex: self._check_shared(ex, sent_at),
             )
-        self._cleanup(group.contact_id)
+        )
+        self._safely(lambda: self._cleanup(contact_id))
 
 
 if OTHER_ORG_TOKEN:
