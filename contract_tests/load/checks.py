@@ -193,3 +193,31 @@ def empty_for_others(exchange: Exchange) -> None:
         say("isolation", "a search for another organization's data finds nothing"),
         exchange,
     )
+
+
+def deleted_or_gone(exchange: Exchange) -> int:
+    """A cleanup DELETE: 200, or 404 when the contact is gone already; the status."""
+    # A contact may be gone already (deleted by a burst's resync, or a sweep): 404 is fine.
+    if exchange.status not in (200, 404):
+        deleted(exchange)
+    return exchange.status
+
+
+def still_listed(exchange: Exchange, listed: Mapping[str, Any]) -> None:
+    """Read-only: a contact listed a moment ago is the same contact (or gone since)."""
+    if exchange.status == 404:
+        gone(exchange)
+        return
+    contact = contact_of(exchange, 200, say("status", "GET of a listed contact is 200 (or 404 once deleted)"))
+    expect_equal(
+        (contact["id"], contact["created_at"]),
+        (listed["id"], listed["created_at"]),
+        say("read-your-write", "GET shows the listed contact (same id and created_at)"),
+        exchange,
+    )
+    expect(
+        instant(contact["updated_at"]) >= instant(listed["updated_at"]),
+        say("updated-at", "updated_at never moves back"),
+        exchange,
+        f"listed with updated_at {listed['updated_at']}, now {contact['updated_at']}",
+    )

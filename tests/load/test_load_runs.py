@@ -129,3 +129,28 @@ def test_read_only_mode_only_reads_and_the_rate_cap_holds(tmp_path: Path) -> Non
     assert rows and set(rows) == {"GET"}, rows
     # At most 40 requests per second over the whole run (10 s of load, plus one slot).
     assert run.report["checked"] <= 40 * 11, run.report
+
+
+def test_an_unreachable_target_is_counted_apart_and_is_no_violation(tmp_path: Path) -> None:
+    from tests.hardening.support import free_port
+
+    report = tmp_path / "report.json"
+    locust = [sys.executable, "-m", "locust", "-f", "contract_tests/locustfile.py", "--headless"]
+    options = ["-u", "2", "-r", "2", "-t", "3s", "--host", f"http://127.0.0.1:{free_port()}"]
+    result = subprocess.run(
+        [*locust, *options, "--contract-report", str(report)],
+        cwd=ROOT,
+        env={**clean_env(), "CONTRACT_TOKEN": "token-of-nobody"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-4000:]  # no verdict: neither 0 nor 1
+    data = json.loads(report.read_text())
+    assert data["violations"] == {} and data["target_errors"]["unreachable"] > 0, data
+    assert "target[unreachable] no contract verdict" in output  # Locust's failure table
+    assert data["left_behind"] == [
+        "unknown: the target did not answer the final check (TargetUnreachable)"
+    ], data
+    assert "token-of-nobody" not in output
