@@ -1,7 +1,8 @@
 """The contract under load, end to end: Locust against a served mock, alone and distributed.
 
-Each run is short (about 10 s of load, a few users): enough for thousands of
+Each run is short (about 10 s of load, a few users): enough for a thousand or more
 checked answers against the mock, and for the planted lost-update bug to show.
+No assertion depends on speed (the machine is shared): only on what was checked.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def test_against_the_mock_the_contract_holds_under_load(tmp_path: Path) -> None:
     run = run_load(tmp_path / "report.json", *USERS)
     assert run.code == 0, run.output[-6000:]
     assert_clean(run.output, run.report)
-    assert run.report["checked"] >= 1000, run.report  # thousands of answers, every one checked
+    # Every answer is checked. How many there are depends on the machine (1,400 to 2,100 in 10 s
+    # on a quiet one, see docs/load.md): the floor only says the load was real, never how fast.
+    assert run.report["checked"] >= 300, run.report
     assert run.report["created"] > 50, run.report
     assert "contract held" in run.output
     # Locust's own statistics agree: no failure of any kind.
@@ -62,7 +65,7 @@ def test_one_master_and_two_workers_are_clean_and_leave_nothing_behind(tmp_path:
     assert run.code == 0, run.output[-6000:]
     assert run.report["workers"] == 2, run.report  # both workers' final reports are in the summary
     assert_clean(run.output, run.report)
-    assert run.report["checked"] > 500, run.report
+    assert run.report["checked"] >= 300, run.report
 
 
 def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
