@@ -124,8 +124,9 @@ class Report:
                 f"    violated: {example.invariant.removeprefix(rule + ': ')}",
                 *(f"      {line}" for line in example.detail.splitlines()),
                 f"    request:  {example.request}",
-                f"    reproduce: {example.curl}",
             ]
+            if example.curl:
+                lines.append(f"    reproduce: {example.curl}")
         errors = ", ".join(f"{self.target_errors.get(kind, 0):,} {kind}" for kind in TARGET_KINDS)
         lines.append(f"  target errors (counted apart, no contract verdict): {errors}")
         if self.user_errors:
