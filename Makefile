@@ -11,7 +11,7 @@ BROWSER_ARGS := $(if $(CHROMIUM)$(REQUIRE_BROWSER),,--ignore=tests/browser)
 FAST_ARGS := tests/mock tests/test_openapi.py contract_tests \
 	--ignore=contract_tests/test_schema.py --ignore=contract_tests/test_stateful.py
 
-.PHONY: install mock test test-fast lint lint-spec fuzz bench clean
+.PHONY: install mock test test-fast lint lint-spec fuzz bench load clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -50,6 +50,11 @@ lint-spec:
 ## make fuzz: schemathesis (all phases incl. stateful, all checks, ~3,000 examples) against the mock over HTTP
 fuzz: $(STAMP)
 	$(BIN)/python scripts/fuzz.py $(ARGS)
+
+## make load: the contract under load (Locust) against a mock it starts; 20 users for 30 s by default
+## (ARGS="--users 50 --time 60s --workers 2"; see docs/load.md)
+load: $(STAMP)
+	$(BIN)/python scripts/load.py $(ARGS)
 
 ## make bench: the benchmarks (throughput, latency, scale, suite wall time); not part of `make test`
 bench: $(STAMP)

@@ -6,7 +6,6 @@ import importlib.metadata
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -23,14 +22,6 @@ CONTACTS_PATH = "/api/v1/crm/contacts"
 FIXTURE_CONTACT = "cont_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"  # org A's; PATCH and GET one target it
 FIXTURE_COMPANY = "comp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 LOOPBACK = "127.0.0.1"  # every server binds here and every request goes here, nowhere else
-
-
-def free_port() -> int:
-    # Only for servers that cannot report the port they bound (Prism, the bare app); the mock
-    # starts on port 0 through mock_server.testing.serve.
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(sorted_values: Sequence[float], pct: float) -> float:

@@ -28,9 +28,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from mock_server.testing import serve
+from mock_server.testing import free_port, serve
 
-from .common import LOOPBACK, NODE_DIR, ROOT, clean_env, free_port, pin_prefix, rss_mb
+from .common import LOOPBACK, NODE_DIR, ROOT, clean_env, pin_prefix, rss_mb
 
 PRISM_PACKAGE = "@stoplight/prism-cli"
 

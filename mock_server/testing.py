@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,12 +49,24 @@ from .options import MockOptions
 from .spec import DEFAULT_SPEC_PATH, load_spec
 from .state import MockState
 
-__all__ = ["MockStartError", "MockTransport", "RunningMock", "serve"]
+__all__ = ["MockStartError", "MockTransport", "RunningMock", "free_port", "serve"]
 
 Mode = Literal["thread", "subprocess", "in-process"]
 F = TypeVar("F", bound=Callable[..., Any])
 HOST = "127.0.0.1"
 IN_PROCESS_URL = "http://contacts-mock.local"
+
+
+def free_port(host: str = HOST) -> int:
+    """A port free on `host` right now, for programs that cannot bind port 0 and report it.
+
+    Racy by nature (another process may take it before the caller binds it): the mock
+    itself never needs it, `serve()` binds port 0 and reads the port back. Locust's
+    master, Prism and the benchmarks' bare app do.
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 class MockStartError(MockServerError):
