@@ -133,7 +133,7 @@ def _middleware(state: MockState) -> list[Middleware]:
                 allow_credentials=True,
                 allow_methods=["GET", "POST", "PATCH", "DELETE"],
                 allow_headers=["Authorization", "Content-Type", "Prefer"],
-                expose_headers=["Location", "Retry-After"],
+                expose_headers=["Location", "Retry-After", "Preference-Applied", "X-Mock-Prefer-Ignored"],
                 max_age=600,
             )
         )

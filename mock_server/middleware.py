@@ -18,6 +18,7 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 
 API_PREFIX = "/api/"
 ORG_KEY = "mock.organization"  # set in the scope by the API endpoint once the caller is known
+PREFER_IGNORED_KEY = "mock.prefer_ignored"  # why a `Prefer` was not honoured, for the log and journal
 
 
 def is_api_path(path: str) -> bool:
@@ -56,12 +57,16 @@ class TrafficMiddleware:
             path = scope.get("path", "")
             query = scope.get("query_string", b"").decode("latin-1")
             target = path + (f"?{query}" if query else "")
+            ignored = scope.get(PREFER_IGNORED_KEY)
+            note = f" (Prefer ignored: {ignored})" if ignored else ""
             if self.write_line is not None:
-                self.write_line(f"{scope['method']} {target} {status} {elapsed:.1f}ms")
+                self.write_line(f"{scope['method']} {target} {status} {elapsed:.1f}ms{note}")
             else:
-                access_log.info("%s %s %d %.1fms", scope["method"], target, status, elapsed)
+                access_log.info("%s %s %d %.1fms%s", scope["method"], target, status, elapsed, note)
             if is_api_path(path):
-                self.journal.record(scope["method"], path, query, status, elapsed, scope.get(ORG_KEY))
+                self.journal.record(
+                    scope["method"], path, query, status, elapsed, scope.get(ORG_KEY), prefer_ignored=ignored
+                )
 
 
 def _error_code(status: int) -> str:
