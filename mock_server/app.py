@@ -133,7 +133,13 @@ def _middleware(state: MockState) -> list[Middleware]:
                 allow_credentials=True,
                 allow_methods=["GET", "POST", "PATCH", "DELETE"],
                 allow_headers=["Authorization", "Content-Type", "Prefer"],
-                expose_headers=["Location", "Retry-After", "Preference-Applied", "X-Mock-Prefer-Ignored"],
+                expose_headers=[
+                    "Location",
+                    "Retry-After",
+                    "Preference-Applied",
+                    "X-Mock-Prefer-Ignored",
+                    "X-Mock-Injected",
+                ],
                 max_age=600,
             )
         )

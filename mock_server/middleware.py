@@ -19,6 +19,8 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 API_PREFIX = "/api/"
 ORG_KEY = "mock.organization"  # set in the scope by the API endpoint once the caller is known
 PREFER_IGNORED_KEY = "mock.prefer_ignored"  # why a `Prefer` was not honoured, for the log and journal
+# Marks the one kind of answer outside the spec: a failure the operator asked for (--error-rate).
+INJECTED_HEADER = "X-Mock-Injected"
 
 
 def is_api_path(path: str) -> bool:
@@ -80,7 +82,10 @@ class ChaosMiddleware:
     """`--latency` holds API responses; `--error-rate` answers some with `--error-status`.
 
     An injected error is answered before the request reaches the API, so it never
-    changes the store: a client that retries sees the same state.
+    changes the store: a client that retries sees the same state. It is the only
+    answer of the mock whose status may be one the spec does not document (a 503
+    from a struggling backend is what chaos testing is for); it always carries
+    `X-Mock-Injected: error-rate`, so a client, a proxy or a test can tell.
     """
 
     def __init__(
@@ -110,7 +115,11 @@ class ChaosMiddleware:
                     "message": f"Injected by the mock (--error-rate {self.error_rate:g}).",
                 }
             }
-            response = JSONResponse(body, status_code=self.error_status, headers={"Retry-After": "1"})
+            response = JSONResponse(
+                body,
+                status_code=self.error_status,
+                headers={"Retry-After": "1", INJECTED_HEADER: "error-rate"},
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
