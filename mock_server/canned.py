@@ -33,7 +33,11 @@ def honoured(operation: Operation, preferences: Preferences) -> Preferences:
             f"code={preferences.code} is not documented for {operation.operation_id} "
             f"(documented: {', '.join(map(str, documented))})"
         )
-    if preferences.example is not None and not preferences.dynamic:
+    if preferences.example is not None and preferences.dynamic:
+        preferences = replace(preferences, example=None).ignore(
+            f"example={preferences.example} is not used with dynamic=true (generated data wins)"
+        )
+    if preferences.example is not None:
         status = preferences.code or operation.success_status
         names = _examples(operation, status)
         if preferences.example not in names:

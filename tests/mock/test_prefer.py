@@ -197,6 +197,14 @@ def test_what_is_honoured_is_listed_in_preference_applied(api: Api) -> None:
     assert response.headers[IGNORED_HEADER].startswith("example=nope is not documented for getContact 404")
 
 
+def test_dynamic_wins_over_example_and_says_so(api: Api) -> None:
+    response = api.get(COLLECTION, headers={"Prefer": "example=empty, dynamic=true"})
+    assert response.status_code == 200
+    assert response.headers[APPLIED_HEADER] == "dynamic=true"
+    reason = "example=empty is not used with dynamic=true (generated data wins)"
+    assert response.headers[IGNORED_HEADER] == reason
+
+
 def test_no_prefer_no_prefer_headers(api: Api) -> None:
     response = api.get(COLLECTION, headers={"Prefer": "return=minimal"})
     assert APPLIED_HEADER not in response.headers and IGNORED_HEADER not in response.headers
