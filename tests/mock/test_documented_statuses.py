@@ -61,6 +61,8 @@ def _send(api: Api, op: Operation, contact_id: str, prefer: str, body: Any, toke
         content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     kwargs: dict[str, Any] = {} if token else {"token": None}
     response = api.request(op.method, path, headers=headers, content=content, **kwargs)
+    if op.method == "DELETE":
+        api.app.state.mock.reset()  # the documented contact stays there for the next variants
     return response.status_code
 
 
