@@ -7,11 +7,15 @@ STAMP  := $(VENV)/.installed-stamp
 # file out (CI installs chromium and sets REQUIRE_BROWSER=1, so there it always runs).
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 BROWSER_ARGS := $(if $(CHROMIUM)$(REQUIRE_BROWSER),,--ignore=tests/browser)
+# The TypeScript client recipe needs Node.js and npm; likewise left out with a note where npm is
+# missing (CI installs them and sets REQUIRE_NODE=1).
+NPM := $(shell command -v npm 2>/dev/null)
+NODE_ARGS := $(if $(NPM)$(REQUIRE_NODE),,--ignore=tests/examples/test_typescript_client.py)
 
 FAST_ARGS := tests/mock tests/test_openapi.py contract_tests \
 	--ignore=contract_tests/test_schema.py --ignore=contract_tests/test_stateful.py
 
-.PHONY: install mock test test-fast lint lint-spec fuzz bench load clean
+.PHONY: install mock test test-fast lint lint-spec examples fuzz bench load clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -29,7 +33,12 @@ mock: $(STAMP)
 ## make test: every test (unit, self-tests, hardening, the contract suite in-process and over HTTP)
 test: $(STAMP)
 	@$(if $(BROWSER_ARGS),echo "NOTE: chromium not found: tests/browser is not run (apt-get install -y chromium)")
-	$(BIN)/python -m pytest $(BROWSER_ARGS) $(ARGS)
+	@$(if $(NODE_ARGS),echo "NOTE: npm not found: the TypeScript client recipe is not run (apt-get install -y nodejs npm)")
+	$(BIN)/python -m pytest $(BROWSER_ARGS) $(NODE_ARGS) $(ARGS)
+
+## make examples: the generated-client recipes (examples/), generated, type-checked and run against the mock
+examples: $(STAMP)
+	$(BIN)/python -m pytest tests/examples $(NODE_ARGS) $(ARGS)
 
 ## make test-fast: the edit-run loop (< 30 s): the mock's unit tests and the contract suite in-process,
 ## without the schemathesis and state-machine modules, the subprocess suites and the planted bugs

@@ -1,46 +1,65 @@
-"""Documented answers on request (`Prefer: code=`, `example=`, `dynamic=true`): nothing is stored."""
+"""Documented answers on request (`Prefer: code=`, `example=`, `dynamic=true`): nothing is stored.
+
+`honoured()` drops what the operation does not document (RFC 7240: a server may
+ignore a preference), so `canned_answer()` only ever answers a documented status.
+"""
 
 from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from typing import Any
 
 from .dynamic import synthesize
-from .errors import ERRORS_BY_STATUS, FieldError, ValidationFailed
+from .errors import ERRORS_BY_STATUS
 from .prefer import Preferences
 from .spec import Operation
 
 
-def _refuse(message: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"The mock cannot honour Prefer: {message}", details=[FieldError("Prefer", message)]
-    )
+def _examples(operation: Operation, status: int) -> dict[str, Any]:
+    media = operation.responses[str(status)].get("content", {}).get("application/json", {})
+    examples = {name: example["value"] for name, example in media.get("examples", {}).items()}
+    if "example" in media:
+        examples.setdefault("example", media["example"])
+    return examples
+
+
+def honoured(operation: Operation, preferences: Preferences) -> Preferences:
+    """The preferences this operation can honour; the others are dropped, with the reason."""
+    documented = operation.documented_statuses
+    if preferences.code is not None and preferences.code not in documented:
+        preferences = replace(preferences, code=None).ignore(
+            f"code={preferences.code} is not documented for {operation.operation_id} "
+            f"(documented: {', '.join(map(str, documented))})"
+        )
+    if preferences.example is not None and preferences.dynamic:
+        preferences = replace(preferences, example=None).ignore(
+            f"example={preferences.example} is not used with dynamic=true (generated data wins)"
+        )
+    if preferences.example is not None:
+        status = preferences.code or operation.success_status
+        names = _examples(operation, status)
+        if preferences.example not in names:
+            preferences = replace(preferences, example=None).ignore(
+                f"example={preferences.example} is not documented for {operation.operation_id} {status} "
+                f"(documented: {', '.join(sorted(names)) or 'none'})"
+            )
+    return preferences
 
 
 def canned_answer(
     operation: Operation, preferences: Preferences, rng: random.Random | None = None
 ) -> tuple[int, Any, dict[str, str]]:
-    """(status, body, headers) of the documented response the caller asked for."""
-    documented = operation.documented_statuses
-    status = preferences.code or next(code for code in documented if 200 <= code < 300)
-    if status not in documented:
-        raise _refuse(
-            f"code={status} is not documented for {operation.operation_id}; "
-            f"documented: {', '.join(map(str, documented))}"
-        )
+    """(status, body, headers) of the documented response asked for by `honoured()` preferences."""
+    status = preferences.code or operation.success_status
+    if status not in operation.documented_statuses:
+        raise ValueError(f"{status} is not documented for {operation.operation_id}: call honoured() first")
     media = operation.responses[str(status)].get("content", {}).get("application/json", {})
-    examples = {name: example["value"] for name, example in media.get("examples", {}).items()}
-    if "example" in media:
-        examples.setdefault("example", media["example"])
+    examples = _examples(operation, status)
     if preferences.dynamic:
         body = synthesize(media.get("schema", {}), rng)
     elif preferences.example is not None:
-        if preferences.example not in examples:
-            names = ", ".join(sorted(examples)) or "none"
-            raise _refuse(
-                f"example={preferences.example!r} is not documented for {status}; documented: {names}"
-            )
         body = examples[preferences.example]
     elif examples:
         body = examples.get("default", next(iter(examples.values())))

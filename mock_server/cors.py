@@ -40,6 +40,12 @@ def cors_middleware(options: MockOptions) -> Middleware:
         allow_credentials=True,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Prefer"],
-        expose_headers=["Location", "Retry-After"],
+        expose_headers=[
+            "Location",
+            "Retry-After",
+            "Preference-Applied",
+            "X-Mock-Prefer-Ignored",
+            "X-Mock-Injected",
+        ],
         max_age=600,
     )

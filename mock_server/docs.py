@@ -1,4 +1,4 @@
-"""Interactive API docs and the spec itself, served offline.
+"""Interactive API docs and the spec itself, served offline; `/` redirects to the docs.
 
 Swagger UI comes from the installed `swagger-ui-bundle` package: no CDN, so the
 docs work on machines without internet.
@@ -12,11 +12,12 @@ from pathlib import Path
 
 import yaml
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from .errors import NotFound, error_response
 from .spec import YAML_LOADER
 
 _PAGE = """<!doctype html>
@@ -54,6 +55,13 @@ def docs_routes(spec_path: Path) -> list[BaseRoute]:
     async def docs(request: Request) -> Response:
         return HTMLResponse(_PAGE)
 
+    async def home(request: Request) -> Response:
+        # A browser opening the mock's URL lands on the docs; any other method on `/` is
+        # an unknown path, as everywhere off the contract's paths.
+        if request.method in ("GET", "HEAD"):
+            return RedirectResponse("/docs", status_code=307)
+        return error_response(NotFound())
+
     async def spec_yaml(request: Request) -> Response:
         return Response(raw_text, media_type="application/yaml; charset=utf-8")
 
@@ -61,6 +69,7 @@ def docs_routes(spec_path: Path) -> list[BaseRoute]:
         return Response(as_json, media_type="application/json")
 
     return [
+        Route("/", home, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         Route("/docs", docs),
         Mount("/docs/static", app=StaticFiles(directory=swagger_ui_path), name="swagger-ui"),
         Route("/openapi.yaml", spec_yaml),

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from .auth import Schemes, authenticate
-from .canned import canned_answer
+from .canned import canned_answer, honoured
 from .errors import (
     ApiError,
     FieldError,
@@ -28,8 +28,8 @@ from .errors import (
     error_response,
 )
 from .handlers import HANDLERS, Call
-from .middleware import ORG_KEY
-from .prefer import parse_prefer
+from .middleware import ORG_KEY, PREFER_IGNORED_KEY
+from .prefer import Preferences, parse_prefer
 from .spec import Operation, Spec
 from .validation import check_media_type, parse_json, parse_query, validate_body
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .state import MockState
 
 logger = logging.getLogger("mock_server")
+_PREFER_KEY = "mock.prefer"  # the request's honoured preferences, for the response headers
 
 
 class OperationsEndpoint:
@@ -58,6 +59,9 @@ class OperationsEndpoint:
             response = error_response(error)
         except ClientDisconnect:
             return  # the client left mid-body: nobody to answer, nothing was written
+        preferences = scope.get(_PREFER_KEY)
+        if isinstance(preferences, Preferences):
+            response.headers.update(preferences.headers())
         if self.state.options.validate_responses:
             self.check_response(operation, request, response)
         await response(scope, receive, send)
@@ -72,7 +76,12 @@ class OperationsEndpoint:
             request.headers.get("cookie"),
         )
         request.scope[ORG_KEY] = org_id
-        preferences = parse_prefer(request.headers.get("prefer"))
+        # Preferences it cannot honour are ignored (RFC 7240), never answered with a status
+        # the operation does not document; the response headers and the journal say why.
+        preferences = honoured(operation, parse_prefer(request.headers.get("prefer")))
+        request.scope[_PREFER_KEY] = preferences
+        if preferences.ignored:
+            request.scope[PREFER_IGNORED_KEY] = "; ".join(preferences.ignored)
         if preferences.delay_ms:
             await asyncio.sleep(preferences.delay_ms / 1000)
         if preferences.canned:

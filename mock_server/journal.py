@@ -20,6 +20,7 @@ class Entry:
     status: int
     duration_ms: float
     organization: str | None  # who called, never the token itself
+    prefer_ignored: str | None = None  # why a `Prefer` preference was not honoured
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -40,11 +41,27 @@ class Journal:
         return self._entries.maxlen or 0
 
     def record(
-        self, method: str, path: str, query: str, status: int, duration_ms: float, organization: str | None
+        self,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        duration_ms: float,
+        organization: str | None,
+        *,
+        prefer_ignored: str | None = None,
     ) -> None:
         self._entries.append(
             Entry(
-                next(self._ids), time.time(), method, path, query, status, round(duration_ms, 3), organization
+                next(self._ids),
+                time.time(),
+                method,
+                path,
+                query,
+                status,
+                round(duration_ms, 3),
+                organization,
+                prefer_ignored,
             )
         )
 

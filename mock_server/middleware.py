@@ -17,6 +17,9 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 
 API_PREFIX = "/api/"
 ORG_KEY = "mock.organization"  # set in the scope by the API endpoint once the caller is known
+PREFER_IGNORED_KEY = "mock.prefer_ignored"  # why a `Prefer` was not honoured, for the log and journal
+# Marks the one kind of answer outside the spec: a failure the operator asked for (--error-rate).
+INJECTED_HEADER = "X-Mock-Injected"
 
 
 def is_api_path(path: str) -> bool:
@@ -55,19 +58,26 @@ class TrafficMiddleware:
             path = scope.get("path", "")
             query = scope.get("query_string", b"").decode("latin-1")
             target = path + (f"?{query}" if query else "")
+            ignored = scope.get(PREFER_IGNORED_KEY)
+            note = f" (Prefer ignored: {ignored})" if ignored else ""
             if self.write_line is not None:
-                self.write_line(f"{scope['method']} {target} {status} {elapsed:.1f}ms")
+                self.write_line(f"{scope['method']} {target} {status} {elapsed:.1f}ms{note}")
             else:
-                access_log.info("%s %s %d %.1fms", scope["method"], target, status, elapsed)
+                access_log.info("%s %s %d %.1fms%s", scope["method"], target, status, elapsed, note)
             if is_api_path(path):
-                self.journal.record(scope["method"], path, query, status, elapsed, scope.get(ORG_KEY))
+                self.journal.record(
+                    scope["method"], path, query, status, elapsed, scope.get(ORG_KEY), prefer_ignored=ignored
+                )
 
 
 class ChaosMiddleware:
     """`--latency` holds API responses; `--error-rate` answers some with `--error-status`.
 
     An injected error is answered before the request reaches the API, so it never
-    changes the store: a client that retries sees the same state.
+    changes the store: a client that retries sees the same state. It is the only
+    answer of the mock whose status may be one the spec does not document (a 503
+    from a struggling backend is what chaos testing is for); it always carries
+    `X-Mock-Injected: error-rate`, so a client, a proxy or a test can tell.
     """
 
     def __init__(
@@ -92,7 +102,11 @@ class ChaosMiddleware:
             await asyncio.sleep(self.rng.uniform(*self.latency_ms) / 1000)
         if self.error_rate and self.rng.random() < self.error_rate:
             message = f"Injected by the mock (--error-rate {self.error_rate:g})."
-            response = error_response(injected_error(self.error_status, message, {"Retry-After": "1"}))
+            response = error_response(
+                injected_error(
+                    self.error_status, message, {"Retry-After": "1", INJECTED_HEADER: "error-rate"}
+                )
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

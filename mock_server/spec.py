@@ -35,6 +35,10 @@ class Parameter:
     location: str  # "query" | "path" | "header" | "cookie"
     required: bool
     schema: Schema
+    # `x-well-formed`: the values that can name something. The schema itself stays open
+    # (a plain string) where the contract answers a malformed value like an unknown one
+    # (404), so spec-driven validators do not answer 400/422 instead.
+    well_formed: Schema | None = None
 
     @property
     def default(self) -> Any:
@@ -89,7 +93,8 @@ class Operation:
 
     @cached_property
     def path_validators(self) -> dict[str, jsonschema_rs.Validator]:
-        return {p.name: compile_schema(p.schema) for p in self.parameters_in("path")}
+        """Per path parameter: does a value fit `x-well-formed` (else the schema)?"""
+        return {p.name: compile_schema(p.well_formed or p.schema) for p in self.parameters_in("path")}
 
     @property
     def documented_statuses(self) -> tuple[int, ...]:
@@ -209,6 +214,7 @@ def _operations(document: Mapping[str, Any], where: str) -> list[Operation]:
                             location=p["in"],
                             required=bool(p.get("required", False)),
                             schema=p.get("schema", {}),
+                            well_formed=p.get("x-well-formed"),
                         )
                         for p in params.values()
                     ),

@@ -72,3 +72,33 @@ def test_create_links_to_get_update_and_delete() -> None:
         "updateContact",
         "deleteContact",
     }
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(value) for value in node))
+    return set()
+
+
+def test_every_component_is_used() -> None:
+    # An unused schema becomes a dead type in every generated client.
+    refs = _refs(RAW)
+    unused = [
+        f"#/components/{kind}/{name}"
+        for kind, members in RAW["components"].items()
+        if kind != "securitySchemes"  # used by name in `security`, not by $ref
+        for name in members
+        if f"#/components/{kind}/{name}" not in refs
+    ]
+    assert unused == []
+
+
+def test_the_id_path_parameter_is_open_and_names_its_well_formed_ids() -> None:
+    # The contract answers a malformed id 404, so the parameter's schema must not refuse it
+    # (spec-driven validators would answer 400/422); `x-well-formed` carries the id rule.
+    parameter = RAW["components"]["parameters"]["ContactIdPath"]
+    assert parameter["schema"] == {"type": "string"}
+    assert parameter["x-well-formed"] == {"$ref": "#/components/schemas/ContactId"}

@@ -230,6 +230,7 @@ def test_journal_is_newest_first_with_who_called(api: Api) -> None:
             "status",
             "duration_ms",
             "organization",
+            "prefer_ignored",
         }
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"])
         assert entry["duration_ms"] >= 0

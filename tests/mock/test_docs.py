@@ -6,9 +6,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from devkit import call
-from mockkit import Api
+from mockkit import PATH_NOT_FOUND, TOKEN_A, Api, assert_error
 from swagger_ui_bundle import swagger_ui_path
 
 from mock_server import DEFAULT_FIXTURES_PATH, DEFAULT_SPEC_PATH, MockState, create_app, load_fixtures
@@ -79,3 +80,20 @@ def test_the_served_spec_is_the_one_the_mock_runs(tmp_path: Path) -> None:
 def test_the_bundle_is_a_real_installed_package() -> None:
     assert (Path(swagger_ui_path) / "swagger-ui-bundle.js").is_file()
     assert "site-packages" in str(swagger_ui_path) or "swagger_ui_bundle" in str(swagger_ui_path)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("token", [TOKEN_A, None], ids=["credentials", "no credentials"])
+def test_the_root_redirects_to_the_docs(api: Api, method: str, token: str | None) -> None:
+    # Opening the mock's URL in a browser lands on the docs, not on a JSON 404.
+    response = api.request(method, "/", token=token)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/docs"
+    assert api.get(response.headers["location"], token=None).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_other_methods_on_the_root_are_the_json_404_of_unknown_paths(api: Api, method: str) -> None:
+    assert_error(api.request(method, "/"), 404, "not_found", PATH_NOT_FOUND)
+    assert_error(api.request(method, "/nowhere"), 404, "not_found", PATH_NOT_FOUND)
+    assert_error(api.get("/nowhere"), 404, "not_found", PATH_NOT_FOUND)

@@ -103,6 +103,7 @@ def test_entry_to_json() -> None:
         "status": 200,
         "duration_ms": 1.5,
         "organization": "org_a",
+        "prefer_ignored": None,
     }
 
 

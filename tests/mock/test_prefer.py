@@ -1,4 +1,7 @@
-"""`Prefer` (Prism's conventions): code=, example=, dynamic=true, delay=; auth still comes first."""
+"""`Prefer` (Prism's conventions): code=, example=, dynamic=true, delay=; auth still comes first.
+
+What the mock cannot honour is ignored (RFC 7240) and explained in `X-Mock-Prefer-Ignored`.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +23,7 @@ from mockkit import (
     item,
 )
 
-from mock_server.errors import ValidationFailed
-from mock_server.prefer import MAX_DELAY_MS, Preferences, parse_prefer
+from mock_server.prefer import APPLIED_HEADER, IGNORED_HEADER, MAX_DELAY_MS, Preferences, parse_prefer
 from mock_server.spec import Operation, Spec
 
 
@@ -37,12 +39,6 @@ def validator(operation: Operation, status: int) -> jsonschema_rs.Validator:
 def assert_valid(operation: Operation, status: int, body: Any) -> None:
     errors = [f"{list(e.instance_path)}: {e.message}" for e in validator(operation, status).iter_errors(body)]
     assert not errors, f"{operation.operation_id} {status}: {errors}\n{body}"
-
-
-def prefer_error(response: Any) -> dict[str, Any]:
-    error = assert_error(response, 400, "validation_error")
-    assert [d["field"] for d in error["details"]] == ["Prefer"]
-    return error
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -88,36 +84,34 @@ def test_canned_means_a_documented_answer_is_wanted(preferences: Preferences, ca
 
 
 @pytest.mark.parametrize(
-    "header",
+    ("header", "named"),
     [
-        "code=abc",
-        "code=40",
-        "code=4040",
-        "code=",
-        "code=-40",
-        "delay=-1",
-        f"delay={MAX_DELAY_MS + 1}",
-        "delay=1.5",
-        "delay=soon",
-        "dynamic=yes",
-        "dynamic",
+        ("code=abc", "code='abc'"),
+        ("code=40", "code='40'"),
+        ("code=4040", "code='4040'"),
+        ("code=", "code=''"),
+        ("code=-40", "code='-40'"),
+        ("delay=-1", "delay='-1'"),
+        (f"delay={MAX_DELAY_MS + 1}", f"delay='{MAX_DELAY_MS + 1}'"),
+        ("delay=1.5", "delay='1.5'"),
+        ("delay=soon", "delay='soon'"),
+        ("dynamic=yes", "dynamic='yes'"),
+        ("dynamic", "dynamic=''"),
+        ("code=\u00b2\u00b2\u00b2", "code='\u00b2\u00b2\u00b2'"),  # str.isdigit() is true, int() refuses
+        ("delay=\u00b9", "delay='\u00b9'"),
     ],
 )
-def test_parse_refuses_bad_values_naming_prefer(header: str) -> None:
-    with pytest.raises(ValidationFailed) as caught:
-        parse_prefer(header)
-    assert [d.field for d in caught.value.details] == ["Prefer"]
+def test_parse_ignores_bad_values_and_says_why(header: str, named: str) -> None:
+    # RFC 7240: a preference the server cannot honour is ignored, never an error.
+    preferences = parse_prefer(header)
+    assert (preferences.code, preferences.delay_ms, preferences.dynamic) == (None, 0, False)
+    assert len(preferences.ignored) == 1 and preferences.ignored[0].startswith(named)
 
 
-@pytest.mark.parametrize(
-    "header",
-    ["code=\u00b2\u00b2\u00b2", "delay=\u00b9", "delay=\u00b2\u00b3"],
-    ids=["code-superscript-222", "delay-superscript-1", "delay-superscript-23"],
-)
-def test_parse_refuses_non_ascii_digits_as_a_validation_error(header: str) -> None:
-    # str.isdigit() is true for superscript digits, which int() refuses: a ValueError, not a 400.
-    with pytest.raises(ValidationFailed):
-        parse_prefer(header)
+def test_a_bad_value_leaves_the_good_ones() -> None:
+    assert parse_prefer("code=abc, example=empty, delay=5") == Preferences(
+        example="empty", delay_ms=5, ignored=("code='abc' is not an HTTP status code",)
+    )
 
 
 # --- code= -----------------------------------------------------------------------------------------
@@ -164,21 +158,56 @@ def test_canned_create_sends_the_location_header(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "code", "documented"),
+    ("method", "path", "code", "normal", "documented"),
     [
-        ("GET", item(DOCUMENTED_ID), 418, "200, 401, 404"),
-        ("GET", item(DOCUMENTED_ID), 400, "200, 401, 404"),
-        ("GET", COLLECTION, 404, "200, 400, 401"),
-        ("DELETE", item(DOCUMENTED_ID), 500, "200, 401, 404"),
+        ("GET", item(DOCUMENTED_ID), 418, 200, "200, 401, 404"),
+        ("GET", item(DOCUMENTED_ID), 400, 200, "200, 401, 404"),
+        ("GET", item(UNKNOWN_ID), 400, 404, "200, 401, 404"),
+        ("GET", COLLECTION, 404, 200, "200, 400, 401"),
+        ("DELETE", item(UNKNOWN_ID), 500, 404, "200, 401, 404"),
     ],
 )
-def test_an_undocumented_code_is_a_400_naming_prefer(
-    api: Api, method: str, path: str, code: int, documented: str
+def test_an_undocumented_code_is_ignored_and_the_headers_say_why(
+    api: Api, method: str, path: str, code: int, normal: int, documented: str
 ) -> None:
     before = api.store.version
-    error = prefer_error(api.request(method, path, headers={"Prefer": f"code={code}"}))
-    assert f"code={code}" in error["message"] and documented in error["message"]
+    response = api.request(method, path, headers={"Prefer": f"code={code}"})
+    assert response.status_code == normal  # answered as if no Prefer had been sent
+    reason = response.headers[IGNORED_HEADER]
+    assert f"code={code} is not documented" in reason and documented in reason
+    assert APPLIED_HEADER not in response.headers
     assert api.store.version == before
+
+
+def test_example_empty_on_get_contact_is_ignored_and_journaled(api: Api) -> None:
+    # The issue's case: `example=empty` on getContact used to be an undocumented 400.
+    response = api.get(item(DOCUMENTED_ID), headers={"Prefer": "example=empty"})
+    assert response.status_code == 200
+    assert response.json()["contact"]["id"] == DOCUMENTED_ID  # the store's answer
+    reason = "example=empty is not documented for getContact 200 (documented: default)"
+    assert response.headers[IGNORED_HEADER] == reason
+    entry = api.app.state.mock.journal.query()[0]
+    assert (entry.path, entry.status, entry.prefer_ignored) == (item(DOCUMENTED_ID), 200, reason)
+
+
+def test_what_is_honoured_is_listed_in_preference_applied(api: Api) -> None:
+    response = api.get(item(DOCUMENTED_ID), headers={"Prefer": "code=404, example=nope, delay=1"})
+    assert response.status_code == 404
+    assert response.headers[APPLIED_HEADER] == "code=404, delay=1"
+    assert response.headers[IGNORED_HEADER].startswith("example=nope is not documented for getContact 404")
+
+
+def test_dynamic_wins_over_example_and_says_so(api: Api) -> None:
+    response = api.get(COLLECTION, headers={"Prefer": "example=empty, dynamic=true"})
+    assert response.status_code == 200
+    assert response.headers[APPLIED_HEADER] == "dynamic=true"
+    reason = "example=empty is not used with dynamic=true (generated data wins)"
+    assert response.headers[IGNORED_HEADER] == reason
+
+
+def test_no_prefer_no_prefer_headers(api: Api) -> None:
+    response = api.get(COLLECTION, headers={"Prefer": "return=minimal"})
+    assert APPLIED_HEADER not in response.headers and IGNORED_HEADER not in response.headers
 
 
 # --- example= --------------------------------------------------------------------------------------
@@ -203,9 +232,11 @@ def test_example_with_a_code(api: Api, spec: Spec) -> None:
     assert response.json() == media(spec.operation("listContacts"), 400)["example"]
 
 
-def test_an_unknown_example_is_a_400_listing_the_documented_ones(api: Api) -> None:
-    error = prefer_error(api.get(COLLECTION, headers={"Prefer": "example=unknown"}))
-    assert "'unknown'" in error["message"] and "default, empty" in error["message"]
+def test_an_unknown_example_is_ignored_listing_the_documented_ones(api: Api) -> None:
+    response = api.get(COLLECTION, headers={"Prefer": "example=unknown"})
+    assert response.status_code == 200 and response.json()["total"] == 40  # the store's answer
+    assert "example=unknown" in response.headers[IGNORED_HEADER]
+    assert "default, empty" in response.headers[IGNORED_HEADER]
 
 
 def test_examples_are_copies(api: Api) -> None:
@@ -273,11 +304,12 @@ def test_delay_holds_the_response_and_keeps_the_real_data(api: Api) -> None:
     assert elapsed >= 0.3
 
 
-def test_delay_over_the_maximum_is_a_400(api: Api) -> None:
+def test_delay_over_the_maximum_is_ignored_without_waiting(api: Api) -> None:
     started = time.perf_counter()
-    error = prefer_error(api.get(COLLECTION, headers={"Prefer": f"delay={MAX_DELAY_MS + 1}"}))
+    response = api.get(COLLECTION, headers={"Prefer": f"delay={MAX_DELAY_MS + 1}"})
     assert time.perf_counter() - started < 5
-    assert str(MAX_DELAY_MS) in error["details"][0]["message"]
+    assert response.status_code == 200
+    assert str(MAX_DELAY_MS) in response.headers[IGNORED_HEADER]
 
 
 # --- precedence: auth and method first -------------------------------------------------------------
@@ -309,8 +341,9 @@ def test_prefer_on_an_undocumented_method_is_still_a_405(api: Api) -> None:
 
 
 @pytest.mark.parametrize("raw", [b"code=\xb2\xb2\xb2", b"delay=\xb9"], ids=["code-xb2", "delay-xb9"])
-def test_prefer_with_latin1_superscript_digits_is_a_400_not_a_500(api: Api, raw: bytes) -> None:
+def test_prefer_with_latin1_superscript_digits_is_ignored_not_a_500(api: Api, raw: bytes) -> None:
     # Header bytes are decoded as latin-1: 0xB2 is '²', which str.isdigit() accepts and int() refuses.
     headers = [(b"Authorization", AUTH_A["Authorization"].encode()), (b"Prefer", raw)]
     response = call(api.app, "GET", COLLECTION, headers=headers, raise_app_exceptions=False)
-    prefer_error(response)
+    assert response.status_code == 200
+    assert IGNORED_HEADER in response.headers
