@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .client import ApiClient
+from .contract import active
 from .failures import expect, expect_equal
 from .invariants import (
     check_error,
@@ -19,10 +20,11 @@ from .invariants import (
     json_body,
     page_of,
 )
-from .model import OPTIONAL_FIELDS, WRITABLE, expected_new_contact, instant
+from .model import expected_new_contact, instant
 from .strategies import Scope, create_bodies, patch_bodies
 
 pytestmark = pytest.mark.writes
+CONTRACT = active()
 
 
 def create(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +126,7 @@ def test_empty_patch_changes_nothing(api: ApiClient, scope: Scope) -> None:
     )
 
 
-@pytest.mark.parametrize("field", OPTIONAL_FIELDS)
+@pytest.mark.parametrize("field", CONTRACT.optional_fields)
 def test_null_clears_an_optional_field(api: ApiClient, scope: Scope, field: str) -> None:
     full = {
         "first_name": "一郎",
@@ -138,7 +140,7 @@ def test_null_clears_an_optional_field(api: ApiClient, scope: Scope, field: str)
     created = create(api, full)
     exchange = api.patch(created["id"], {field: None})
     updated = contact_of(exchange, 200, "PATCH null on an optional field succeeds")
-    expected = {**{k: created[k] for k in WRITABLE}, field: None}
+    expected = {**{k: created[k] for k in CONTRACT.writable_fields}, field: None}
     check_writable(updated, expected, f"PATCH {{{field!r}: null}} clears {field} and nothing else", exchange)
 
 

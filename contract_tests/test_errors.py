@@ -7,12 +7,15 @@ from typing import Any
 
 import pytest
 
-from .client import COLLECTION, ApiClient, contact_path
+from .client import ApiClient, contact_path
+from .contract import active
 from .failures import expect, expect_equal
 from .invariants import check_error, contact_of, page_of
 from .strategies import Scope
 
-LIMIT = 65536  # the contract: 65,536 bytes accepted, 65,537 get 413
+CONTRACT = active()
+COLLECTION = CONTRACT.collection_path
+LIMIT = CONTRACT.max_body_bytes  # x-max-body-bytes: LIMIT bytes accepted, LIMIT + 1 get 413
 
 
 def padded_body(size: int, scope: Scope) -> bytes:
@@ -83,12 +86,12 @@ def test_unknown_and_malformed_ids_are_404(api: ApiClient, run: Any, contact_id:
 
 
 @pytest.mark.writes
-def test_a_body_of_exactly_64_kib_is_accepted_and_one_byte_more_is_413(api: ApiClient, scope: Scope) -> None:
+def test_a_body_at_the_limit_is_accepted_and_one_byte_more_is_413(api: ApiClient, scope: Scope) -> None:
     headers = {"Content-Type": "application/json"}
     at_limit = api.request("POST", COLLECTION, content=padded_body(LIMIT, scope), headers=headers)
-    contact_of(at_limit, 201, "a body of exactly 65,536 bytes is accepted")
+    contact_of(at_limit, 201, f"a body of exactly {LIMIT:,} bytes is accepted")
     over = api.request("POST", COLLECTION, content=padded_body(LIMIT + 1, scope), headers=headers)
-    check_error(over, 413, "a body of 65,537 bytes is 413")
+    check_error(over, 413, f"a body of {LIMIT + 1:,} bytes is 413")
     expect_equal(
         page_of(api.list({"search": scope.token}))["total"], 1, "a refused body creates nothing", over
     )
@@ -100,7 +103,7 @@ def test_an_oversized_patch_is_413_and_changes_nothing(api: ApiClient, existing:
     exchange = api.request(
         "PATCH", contact_path(existing["id"]), content=body, headers={"Content-Type": "application/json"}
     )
-    check_error(exchange, 413, "a PATCH body over 64 KiB is 413")
+    check_error(exchange, 413, f"a PATCH body over {LIMIT:,} bytes is 413")
     after = api.get(existing["id"])
     expect_equal(contact_of(after, 200, "GET"), existing, "a refused PATCH changes nothing", after)
 

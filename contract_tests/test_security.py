@@ -7,10 +7,15 @@ from typing import Any
 
 import pytest
 
-from .client import COLLECTION, COOKIE_NAME, ApiClient, contact_path
+from .client import ApiClient, contact_path
+from .contract import active
 from .failures import expect, expect_equal
 from .invariants import check_error, contact_of, page_of
 from .strategies import Scope
+
+CONTRACT = active()
+COLLECTION = CONTRACT.collection_path
+COOKIE_NAME = CONTRACT.cookie_name
 
 BAD_CREDENTIALS = {
     "none": {},
