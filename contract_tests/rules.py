@@ -66,6 +66,11 @@ def _operation(contract: Contract, answer: Answer) -> str | None:
     return None
 
 
+def _bodiless(answer: Answer) -> bool:
+    """HEAD answers and 204/304 carry no body to check."""
+    return answer.method.upper() == "HEAD" or answer.status in (204, 304)
+
+
 def _body(answer: Answer) -> Any:
     try:
         return answer.json()
@@ -86,7 +91,7 @@ def _documented_status(contract: Contract, answer: Answer) -> str | None:
 
 
 def _json_content_type(contract: Contract, answer: Answer) -> str | None:
-    if not answer.content and answer.status == 204:
+    if _bodiless(answer):
         return None
     content_type = answer.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
@@ -97,7 +102,7 @@ def _json_content_type(contract: Contract, answer: Answer) -> str | None:
 
 
 def _error_shape(contract: Contract, answer: Answer) -> str | None:
-    if answer.status < 400:
+    if answer.status < 400 or _bodiless(answer):
         return None
     body = _body(answer)
     error = body.get("error") if isinstance(body, dict) else None
@@ -108,7 +113,7 @@ def _error_shape(contract: Contract, answer: Answer) -> str | None:
 
 def _error_code(contract: Contract, answer: Answer) -> str | None:
     expected = contract.error_codes.get(answer.status)
-    if answer.status < 400 or expected is None:
+    if answer.status < 400 or expected is None or _bodiless(answer):
         return None
     body = _body(answer)
     code = body.get("error", {}).get("code") if isinstance(body, dict) else None
@@ -116,7 +121,7 @@ def _error_code(contract: Contract, answer: Answer) -> str | None:
 
 
 def _validation_details(contract: Contract, answer: Answer) -> str | None:
-    if answer.status != 400:
+    if answer.status != 400 or _bodiless(answer):
         return None
     body = _body(answer)
     details = body.get("error", {}).get("details") if isinstance(body, dict) else None

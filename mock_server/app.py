@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
@@ -29,7 +29,7 @@ from .docs import docs_routes
 from .endpoint import OperationsEndpoint, error_response
 from .errors import ERRORS_BY_STATUS, ApiError, NotFound, SpecError
 from .fixtures import Seed
-from .handlers import HANDLERS
+from .handlers import HANDLERS, Handler
 from .journal import Journal
 from .logs import flush_access_log
 from .middleware import ChaosMiddleware, TrafficMiddleware
@@ -37,7 +37,7 @@ from .options import LOCAL_ORIGINS, MockOptions
 from .periodic import Periodic
 from .persistence import StateSaver
 from .spec import Spec, load_spec
-from .store import Store
+from .store import OrganizationFactory, Store
 
 logger = logging.getLogger("mock_server")
 
@@ -54,6 +54,8 @@ class MockState:
     journal: Journal = field(default_factory=Journal)
     started: float = field(default_factory=time.monotonic)
     violations: int = 0  # responses that broke the spec (--validate-responses)
+    # operationId -> handler; this app's own table (modifiers.WrapHandler changes it, no global)
+    handlers: dict[str, Handler] = field(default_factory=lambda: dict(HANDLERS))
 
     @classmethod
     def seeded(
@@ -62,12 +64,14 @@ class MockState:
         seed: Seed | None,
         extra_tokens: Mapping[str, str] | None = None,
         options: MockOptions | None = None,
+        organization_factory: OrganizationFactory | None = None,
     ) -> MockState:
         options = options or MockOptions()
         tokens = TokenRegistry()
         for token, org_id in {**(seed.tokens if seed else {}), **(extra_tokens or {})}.items():
             tokens.add(token, org_id)
-        state = cls(spec, Store(), tokens, options, seed, Journal(options.journal_size))
+        store = Store(organization_factory=organization_factory)
+        state = cls(spec, store, tokens, options, seed, Journal(options.journal_size))
         state.reset()
         return state
 
@@ -78,7 +82,7 @@ class MockState:
 
 def api_routes(state: MockState) -> list[BaseRoute]:
     for op in state.spec.operations:
-        if op.operation_id not in HANDLERS:
+        if op.operation_id not in state.handlers:
             raise SpecError(f"the spec's operation {op.operation_id!r} has no handler")
     return [Route(path, endpoint=OperationsEndpoint(state, ops)) for path, ops in state.spec.by_path.items()]
 
@@ -153,7 +157,8 @@ async def _flush_access_log() -> None:
     flush_access_log()
 
 
-def create_app(state: MockState | None = None) -> Starlette:
+def create_app(state: MockState | None = None, middleware: Sequence[Middleware] = ()) -> Starlette:
+    """The mock's ASGI app serving `state`; `middleware` goes outside the mock's own (modifiers.py)."""
     if state is None:
         state = MockState.seeded(load_spec(), None)
 
@@ -183,7 +188,7 @@ def create_app(state: MockState | None = None) -> Starlette:
 
     app = Starlette(
         routes=all_routes(state),
-        middleware=_middleware(state),
+        middleware=[*middleware, *_middleware(state)],
         exception_handlers={HTTPException: _http_exception, Exception: _unexpected},
         lifespan=lifespan,
     )

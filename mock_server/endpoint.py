@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from .auth import Schemes, authenticate
 from .canned import canned_answer
 from .errors import ApiError, FieldError, MethodNotAllowed, NotFound, PayloadTooLarge, ValidationFailed
-from .handlers import HANDLERS, Call
+from .handlers import Call
 from .middleware import ORG_KEY
 from .prefer import parse_prefer
 from .spec import Operation, Spec
@@ -84,7 +84,7 @@ class OperationsEndpoint:
         for name, validator in operation.path_validators.items():
             if not validator.is_valid(path.get(name)):
                 raise NotFound("Contact not found.")  # a malformed id names nothing
-        reply = HANDLERS[operation.operation_id](
+        reply = self.state.handlers[operation.operation_id](
             Call(
                 org=self.state.store.organization(org_id),
                 path=path,
