@@ -85,9 +85,9 @@ def check_contact(contact: Any, exchange: Exchange) -> dict[str, Any]:
     return dict(contact)
 
 
-def contact_of(exchange: Exchange, status: int, invariant: str) -> dict[str, Any]:
-    """The `contact` of a single-contact answer with the expected status."""
-    expect_status(exchange, status, invariant)
+def contact_of(exchange: Exchange, status: int, invariant: str, *, rule: str | None = None) -> dict[str, Any]:
+    """The `contact` of a single-contact answer with the expected status (`rule`: the status's id)."""
+    expect_status(exchange, status, invariant, rule=rule)
     body = json_body(exchange)
     expect(
         isinstance(body, dict) and "contact" in body,
@@ -99,15 +99,22 @@ def contact_of(exchange: Exchange, status: int, invariant: str) -> dict[str, Any
 
 
 def check_writable(
-    contact: Mapping[str, Any], expected: Mapping[str, Any], invariant: str, exchange: Exchange
+    contact: Mapping[str, Any],
+    expected: Mapping[str, Any],
+    invariant: str,
+    exchange: Exchange,
+    *,
+    rule: str | None = None,
 ) -> None:
     actual = {name: contact[name] for name in expected}
-    expect_equal(actual, dict(expected), invariant, exchange)
+    expect_equal(actual, dict(expected), invariant, exchange, rule=rule)
 
 
-def check_error(exchange: Exchange, status: int, invariant: str) -> dict[str, Any]:
+def check_error(
+    exchange: Exchange, status: int, invariant: str, *, rule: str | None = None
+) -> dict[str, Any]:
     """The contract's error: the status, JSON, {"error": {"code", "message"}} with the status's code."""
-    expect_status(exchange, status, invariant)
+    expect_status(exchange, status, invariant, rule=rule)
     body = json_body(exchange, "error responses are JSON")
     error = body.get("error") if isinstance(body, dict) else None
     expect(
@@ -139,8 +146,10 @@ def check_error(exchange: Exchange, status: int, invariant: str) -> dict[str, An
     return error
 
 
-def page_of(exchange: Exchange, invariant: str = "list answers are a page") -> dict[str, Any]:
-    expect_status(exchange, 200, invariant)
+def page_of(
+    exchange: Exchange, invariant: str = "list answers are a page", *, rule: str | None = None
+) -> dict[str, Any]:
+    expect_status(exchange, 200, invariant, rule=rule)
     body = json_body(exchange)
     expect(
         isinstance(body, dict) and {"items", "total", "limit", "offset"} <= set(body),
@@ -234,12 +243,14 @@ def check_patched(
         apply_patch({k: current[k] for k in active().writable_fields}, patch),
         "PATCH changes the sent fields and only them",
         exchange,
+        rule="patch-changes-only-what-it-sends",
     )
     expect_equal(
         (updated["id"], updated["created_at"]),
         (current["id"], current["created_at"]),
         "id and created_at never change",
         exchange,
+        rule="patch-keeps-id-and-created-at",
     )
     if is_change(current, patch):
         expect(
@@ -247,6 +258,7 @@ def check_patched(
             "a real change moves updated_at strictly forward",
             exchange,
             f"updated_at was {current['updated_at']}, now {updated['updated_at']}",
+            rule="real-change-moves-updated-at",
         )
     else:
         expect_equal(
@@ -254,4 +266,5 @@ def check_patched(
             current["updated_at"],
             "a PATCH that changes nothing keeps updated_at",
             exchange,
+            rule="no-change-keeps-updated-at",
         )

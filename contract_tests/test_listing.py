@@ -88,8 +88,16 @@ def test_pages_partition_the_result(
     expected, total = family.page(Query(search=scope.token, sort=sort, order=order, limit=10**6))
     ids = [c["id"] for c in items]
     expect(len(ids) == len(set(ids)), "consecutive pages never overlap", None, f"repeated ids in {ids}")
-    expect_equal(set(totals), {total}, "total is the filtered count on every page", None)
-    expect_equal(sorted(ids), sorted(c["id"] for c in expected), "pages together hold every match once", None)
+    expect_equal(
+        set(totals), {total}, "total is the filtered count on every page", None, rule="total-counts-matches"
+    )
+    expect_equal(
+        sorted(ids),
+        sorted(c["id"] for c in expected),
+        "pages together hold every match once",
+        None,
+        rule="pages-partition",
+    )
     expect_ordered_page(items, expected, 0, len(expected), sort, None)
 
 
@@ -105,6 +113,7 @@ def test_desc_is_the_exact_reverse_of_asc(
         [c["id"] for c in reversed(ascending["items"])],
         f"sort={sort}: order=desc is exactly the reverse of order=asc (ties by id too)",
         None,
+        rule="desc-reverses-asc",
     )
 
 
@@ -117,6 +126,7 @@ def test_defaults_are_the_specs(api: ApiClient, scope: Scope, family: Organizati
         (LIMIT.default, CONTRACT.offset.default),
         f"default limit {LIMIT.default} and offset {CONTRACT.offset.default} are echoed",
         exchange,
+        rule="list-defaults",
     )
     expected, _ = family.page(Query(search=scope.token, limit=MAX_LIMIT))
     expect_ordered_page(page["items"], expected, 0, LIMIT.default, CONTRACT.default_sort, exchange)
@@ -132,6 +142,7 @@ def test_sort_is_monotonic(api: ApiClient, scope: Scope, family: OrganizationMod
         f"sort={sort} order=asc is ascending (NFKC + casefold for names)",
         exchange,
         str(keys),
+        rule="sort-order",
     )
 
 
@@ -145,7 +156,13 @@ def test_company_filter_alone_and_with_search(
             exchange = api.list(params)
             page = page_of(exchange)
             expected, total = family.page(Query(search=search, company_id=company, limit=MAX_LIMIT))
-            expect_equal(page["total"], total, "total counts the contacts of the company", exchange)
+            expect_equal(
+                page["total"],
+                total,
+                "total counts the contacts of the company",
+                exchange,
+                rule="company-filter",
+            )
             expect_equal(
                 sorted(c["id"] for c in page["items"]),
                 sorted(c["id"] for c in expected),
@@ -194,7 +211,12 @@ def test_limits_in_range_are_accepted_and_echoed(api: ApiClient, limit: int) -> 
     ],
 )
 def test_limits_out_of_range_are_rejected(api: ApiClient, limit: str) -> None:
-    check_error(api.list({"limit": limit}), 400, f"limit={limit!r} is rejected with 400 (no clamping)")
+    check_error(
+        api.list({"limit": limit}),
+        400,
+        f"limit={limit!r} is rejected with 400 (no clamping)",
+        rule="limit-bounds",
+    )
 
 
 @pytest.mark.parametrize("offset", [str(OFFSET_MINIMUM - 1), "x", "1.5", str(OFFSET_MINIMUM - 100)])

@@ -70,6 +70,7 @@ def test_search_forms(
         sorted(yamadas[key]["id"] for key in expected),
         f"search {text!r} finds exactly {sorted(expected) or 'nothing'}",
         None,
+        rule="search-forms",
     )
 
 

@@ -31,7 +31,7 @@ from starlette.middleware import Middleware
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
 from .handlers import Call, Handler, Reply
 from .spec import DEFAULT_SPEC_PATH, parse_spec
-from .store import Organization
+from .store import Contact, Organization
 from .store import OrganizationFactory as Factory
 
 Scope = MutableMapping[str, Any]
@@ -141,7 +141,7 @@ def build_app(
     return create_app(state, middleware=plan.middleware)
 
 
-def replace_contact(org: Organization, contact: Any) -> Any:
+def replace_contact(org: Organization, contact: Contact) -> Contact:
     """Swap the stored contact with the same id for `contact` (public store calls only)."""
     org.delete(contact.id)
     org.add(contact)
