@@ -15,67 +15,20 @@ the registry's table.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
 from . import bugs
+from .nested import SUITE, SuiteResult, run_suite_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "planted-bugs.md"
 TIMEOUT = 600  # seconds, for the one subprocess run of the whole suite
-SUITE = "contract_tests"
-
-
-@dataclass(frozen=True)
-class SuiteResult:
-    exit_code: int
-    output: str
-
-
-@contextlib.contextmanager
-def _fresh_suite_modules() -> Iterator[None]:
-    """The suite's modules imported afresh for a nested run, and the outer ones restored after.
-
-    The suite builds per-run things at import (parametrized data from the spec under
-    test, the schemathesis schema) and keeps the session's Run in its plugin module;
-    a nested session must not see the outer session's (and vice versa).
-    """
-    mine = {name: mod for name, mod in sys.modules.items() if name == SUITE or name.startswith(SUITE + ".")}
-    for name in mine:
-        del sys.modules[name]
-    profile = getattr(settings, "_current_profile", None) or "default"
-    try:
-        yield
-    finally:
-        for name in [n for n in sys.modules if n == SUITE or n.startswith(SUITE + ".")]:
-            del sys.modules[name]
-        sys.modules.update(mine)
-        settings.load_profile(profile)
-
-
-def run_suite_in_process(args: list[str]) -> SuiteResult:
-    """`pytest contract_tests ...` in this process; its report is returned, not printed."""
-    buffer = io.StringIO()
-    with (
-        _fresh_suite_modules(),
-        contextlib.chdir(ROOT),
-        contextlib.redirect_stdout(buffer),
-        contextlib.redirect_stderr(buffer),
-    ):
-        code = pytest.main(
-            ["-p", "no:cacheprovider", "-p", "tests.suite.noshrink", "--capture=no", "-q", *args]
-        )
-    return SuiteResult(int(code), buffer.getvalue())
 
 
 def run_against_bug(bug: str, catch: bugs.Catch) -> SuiteResult:
