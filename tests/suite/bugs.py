@@ -54,6 +54,7 @@ CONTRACT = default_contract()
 ORG_A_TOKEN = "dev-token-org-a"  # fixtures/seed.json
 JSON_TYPE = "application/json"
 EVERYTHING = 10**9  # a limit that returns every match
+THOROUGH = ("--profile", "thorough")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class Catch:
     file: str  # under contract_tests/
     keyword: str  # pytest -k expression within the file
     rule: str  # the stable id the failure names: "Contract violated [<rule>]" / "[<rule>]"
+    # More pytest options. Rows whose test finds the bug by random search (the state machine,
+    # property tests) run the thorough budget: no shrinking, so it costs only until the first hit.
+    options: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -451,7 +455,12 @@ class _PatchMovesCreatedAt(Organization):
         "test_a_real_change_moves_updated_at_and_nothing_else",
         "patch-keeps-id-and-created-at",
     ),
-    Catch("test_stateful.py", "test_the_server_behaves_like_the_model", "patch-keeps-id-and-created-at"),
+    Catch(
+        "test_stateful.py",
+        "test_the_server_behaves_like_the_model",
+        "patch-keeps-id-and-created-at",
+        THOROUGH,
+    ),
 )
 def patch_moves_created_at() -> tuple[Modifier, ...]:
     return organizations(_PatchMovesCreatedAt)
@@ -474,7 +483,7 @@ class _RealChangeKeepsUpdatedAt(Organization):
         "test_a_real_change_moves_updated_at_and_nothing_else",
         "real-change-moves-updated-at",
     ),
-    Catch("test_crud.py", "test_patch_changes_only_what_it_sends", "real-change-moves-updated-at"),
+    Catch("test_crud.py", "test_patch_changes_only_what_it_sends", "real-change-moves-updated-at", THOROUGH),
 )
 def real_change_keeps_updated_at() -> tuple[Modifier, ...]:
     return organizations(_RealChangeKeepsUpdatedAt)
