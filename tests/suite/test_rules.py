@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,3 +104,8 @@ def test_the_rules_are_registered_as_schemathesis_checks() -> None:
 
     registered = set(CHECKS.get_all_names())
     assert set(checks.CHECK_NAMES) == set(RULES_BY_ID) <= registered
+
+
+def test_every_rule_id_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "planted-bugs.md").read_text(encoding="utf-8")
+    assert [rule.id for rule in RULES if f"| `{rule.id}` |" not in docs] == []
