@@ -10,11 +10,10 @@ from typing import Any
 
 import httpx
 
+from .contract import active
 from .failures import Exchange
 from .target import Target
 
-COLLECTION = "/api/v1/crm/contacts"
-COOKIE_NAME = "better-auth.session_token"
 _MAX_RATE_LIMIT_RETRIES = 3
 _MAX_RETRY_AFTER = 30.0
 
@@ -54,8 +53,13 @@ class Throttle:
             time.sleep(delay)
 
 
+def collection_path() -> str:
+    """The collection's path, as the spec of the run says."""
+    return active().collection_path
+
+
 def contact_path(contact_id: str) -> str:
-    return f"{COLLECTION}/{contact_id}"
+    return active().contact_path(contact_id)
 
 
 @dataclass
@@ -102,7 +106,7 @@ class ApiClient:
         if self.style == "bearer" and self.token is not None:
             return {"Authorization": f"Bearer {self.token}"}
         if self.style == "cookie" and self.token is not None:
-            return {"Cookie": f"{COOKIE_NAME}={self.token}"}
+            return {"Cookie": f"{active().cookie_name}={self.token}"}
         return {}
 
     def request(
@@ -155,13 +159,13 @@ class ApiClient:
 
     # The five operations, as the docs name them.
     def list(self, params: Mapping[str, Any] | list[tuple[str, Any]] | None = None) -> Exchange:
-        return self.request("GET", COLLECTION, params=params)
+        return self.request("GET", collection_path(), params=params)
 
     def get(self, contact_id: str) -> Exchange:
         return self.request("GET", contact_path(contact_id))
 
     def create(self, body: Any) -> Exchange:
-        return self.request("POST", COLLECTION, json=body)
+        return self.request("POST", collection_path(), json=body)
 
     def patch(self, contact_id: str, body: Any) -> Exchange:
         return self.request("PATCH", contact_path(contact_id), json=body)

@@ -10,11 +10,13 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
+from . import contract
 from .client import ApiClient, Throttle
 from .coverage import SpecCoverage, operations_of
 from .failures import Exchange, register_secret
+from .invariants import check_exchange
 from .ledger import CleanupReport, RunLedger
-from .settings import OPTIONS, SPEC_PATH, Settings, SettingsError
+from .settings import OPTIONS, Settings, SettingsError
 from .strategies import Scope
 from .target import Target, build_target
 
@@ -31,6 +33,7 @@ class Run:
 
     settings: Settings
     document: dict[str, Any]
+    contract: contract.Contract
     coverage: SpecCoverage
     ledger: RunLedger = field(default_factory=RunLedger)
     target: Target | None = None
@@ -65,6 +68,8 @@ class Run:
         request = exchange.request
         self.coverage.record(request.method, request.url.path, exchange.status, request.url.params.keys())
         self.ledger.observe(exchange)
+        # Every response the tests receive obeys every per-response rule (rules.py), whatever the test.
+        check_exchange(self.contract, exchange)
 
 
 RUN_KEY = pytest.StashKey[Run]()
@@ -106,9 +111,21 @@ def pytest_configure(config: pytest.Config) -> None:
         print_blob=True,
     )
     settings.load_profile("contract")
-    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    config.stash[RUN_KEY] = Run(run_settings, document, SpecCoverage(operations_of(document)))
+    try:
+        document = contract.read_spec(run_settings.spec)
+        spec_contract = contract.load(document)
+    except (OSError, yaml.YAMLError, contract.ContractError) as error:
+        raise pytest.UsageError(f"contract suite: {run_settings.spec}: {error}") from None
+    contract.activate(spec_contract)
+    config.stash[RUN_KEY] = Run(run_settings, document, spec_contract, SpecCoverage(operations_of(document)))
     _CURRENT.append(config.stash[RUN_KEY])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is not None:
+        contract.deactivate(run.contract)
+        _CURRENT[:] = [other for other in _CURRENT if other is not run]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -83,40 +83,55 @@ def _shorten(text: str) -> str:
 
 
 class ContractViolation(AssertionError):
-    """An invariant of the contract does not hold. The message is the whole story."""
+    """An invariant of the contract does not hold. The message is the whole story.
 
-    def __init__(self, invariant: str, detail: str, exchange: Exchange | None = None) -> None:
+    `rule` is the invariant's stable id (see rules.py and the ids in the tests); the
+    first line reads ``Contract violated [rule-id]: what must hold``.
+    """
+
+    def __init__(
+        self, invariant: str, detail: str, exchange: Exchange | None = None, rule: str | None = None
+    ) -> None:
         self.invariant = invariant
         self.detail = detail
         self.exchange = exchange
-        text = [f"Contract violated: {invariant}", f"  {detail}"]
+        self.rule = rule
+        label = f"Contract violated [{rule}]: " if rule else "Contract violated: "
+        text = [f"{label}{invariant}", f"  {detail}"]
         if exchange is not None:
             text += [exchange.describe(), "Reproduce:", f"  {exchange.curl()}"]
         super().__init__("\n".join(text))
 
 
-def fail(invariant: str, exchange: Exchange | None, detail: str) -> NoReturn:
-    raise ContractViolation(invariant, detail, exchange)
+def fail(invariant: str, exchange: Exchange | None, detail: str, *, rule: str | None = None) -> NoReturn:
+    raise ContractViolation(invariant, detail, exchange, rule)
 
 
-def expect(condition: bool, invariant: str, exchange: Exchange | None, detail: str) -> None:
+def expect(
+    condition: bool, invariant: str, exchange: Exchange | None, detail: str, *, rule: str | None = None
+) -> None:
     if not condition:
-        fail(invariant, exchange, detail)
+        fail(invariant, exchange, detail, rule=rule)
 
 
-def expect_status(exchange: Exchange, expected: int | tuple[int, ...], invariant: str) -> None:
+def expect_status(
+    exchange: Exchange, expected: int | tuple[int, ...], invariant: str, *, rule: str | None = None
+) -> None:
     allowed = expected if isinstance(expected, tuple) else (expected,)
     expect(
         exchange.status in allowed,
         invariant,
         exchange,
         f"expected status {' or '.join(map(str, allowed))}, got {exchange.status}",
+        rule=rule,
     )
 
 
-def expect_equal(actual: Any, expected: Any, invariant: str, exchange: Exchange | None) -> None:
+def expect_equal(
+    actual: Any, expected: Any, invariant: str, exchange: Exchange | None, *, rule: str | None = None
+) -> None:
     if actual != expected:
-        fail(invariant, exchange, f"expected {_render(expected)}\n  got      {_render(actual)}")
+        fail(invariant, exchange, f"expected {_render(expected)}\n  got      {_render(actual)}", rule=rule)
 
 
 def _render(value: Any) -> str:

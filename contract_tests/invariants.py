@@ -1,4 +1,8 @@
-"""Reusable contract invariants, each failing with a ContractViolation that names it."""
+"""Reusable contract invariants, each failing with a ContractViolation that names it (and its id).
+
+`check_exchange` runs the per-response rules of rules.py on one exchange; the
+suite's client does so for every response it receives (see conftest).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,24 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .client import COLLECTION
-from .failures import Exchange, expect, expect_equal, expect_status, fail
-from .model import CONTACT_FIELDS, CONTACT_ID, WRITABLE, apply_patch, instant, is_change
+from .contract import Contract, active
+from .failures import ContractViolation, Exchange, expect, expect_equal, expect_status, fail
+from .model import apply_patch, instant, is_change
+from .rules import Answer, RuleBroken, check_answer
 
-ERROR_CODES = {
-    400: "validation_error",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-}
+
+def answer_of(exchange: Exchange) -> Answer:
+    request, response = exchange.request, exchange.response
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    return Answer(request.method, request.url.path, response.status_code, headers, response.content)
+
+
+def check_exchange(contract: Contract, exchange: Exchange) -> None:
+    """Every per-response rule; the first broken one fails with its id."""
+    try:
+        check_answer(contract, answer_of(exchange))
+    except RuleBroken as broken:
+        raise ContractViolation(broken.title, broken.detail, exchange, broken.rule) from None
 
 
 def json_body(exchange: Exchange, invariant: str = "responses are JSON") -> Any:
@@ -33,33 +43,51 @@ def json_body(exchange: Exchange, invariant: str = "responses are JSON") -> Any:
 
 def check_contact(contact: Any, exchange: Exchange) -> dict[str, Any]:
     """A Contact: exactly the contract's fields, every one present, well-formed."""
-    expect(isinstance(contact, dict), "a contact is a JSON object", exchange, f"got {type(contact).__name__}")
+    contract = active()
+    expect(
+        isinstance(contact, dict),
+        "a contact is a JSON object",
+        exchange,
+        f"got {type(contact).__name__}",
+        rule="contact-fields",
+    )
     expect_equal(
-        sorted(contact), sorted(CONTACT_FIELDS), "a contact has exactly the contract's fields", exchange
+        sorted(contact),
+        sorted(contract.contact_fields),
+        "a contact has exactly the contract's fields",
+        exchange,
+        rule="contact-fields",
     )
     expect(
-        isinstance(contact["id"], str) and bool(CONTACT_ID.match(contact["id"])),
-        "ids are cont_ + 32 lowercase hex",
+        isinstance(contact["id"], str) and bool(contract.contact_id.match(contact["id"])),
+        "contact ids match the spec's pattern",
         exchange,
         f"id is {contact['id']!r}",
+        rule="contact-id-pattern",
     )
     for name in ("created_at", "updated_at"):
         try:
             instant(contact[name])
         except (ValueError, TypeError):
-            fail("timestamps are RFC 3339 in UTC with Z", exchange, f"{name} is {contact[name]!r}")
+            fail(
+                "timestamps are RFC 3339 in UTC with Z",
+                exchange,
+                f"{name} is {contact[name]!r}",
+                rule="timestamps-utc-z",
+            )
     expect(
         instant(contact["updated_at"]) >= instant(contact["created_at"]),
         "updated_at is never before created_at",
         exchange,
         f"created_at {contact['created_at']}, updated_at {contact['updated_at']}",
+        rule="updated-not-before-created",
     )
     return dict(contact)
 
 
-def contact_of(exchange: Exchange, status: int, invariant: str) -> dict[str, Any]:
-    """The `contact` of a single-contact answer with the expected status."""
-    expect_status(exchange, status, invariant)
+def contact_of(exchange: Exchange, status: int, invariant: str, *, rule: str | None = None) -> dict[str, Any]:
+    """The `contact` of a single-contact answer with the expected status (`rule`: the status's id)."""
+    expect_status(exchange, status, invariant, rule=rule)
     body = json_body(exchange)
     expect(
         isinstance(body, dict) and "contact" in body,
@@ -71,15 +99,22 @@ def contact_of(exchange: Exchange, status: int, invariant: str) -> dict[str, Any
 
 
 def check_writable(
-    contact: Mapping[str, Any], expected: Mapping[str, Any], invariant: str, exchange: Exchange
+    contact: Mapping[str, Any],
+    expected: Mapping[str, Any],
+    invariant: str,
+    exchange: Exchange,
+    *,
+    rule: str | None = None,
 ) -> None:
     actual = {name: contact[name] for name in expected}
-    expect_equal(actual, dict(expected), invariant, exchange)
+    expect_equal(actual, dict(expected), invariant, exchange, rule=rule)
 
 
-def check_error(exchange: Exchange, status: int, invariant: str) -> dict[str, Any]:
+def check_error(
+    exchange: Exchange, status: int, invariant: str, *, rule: str | None = None
+) -> dict[str, Any]:
     """The contract's error: the status, JSON, {"error": {"code", "message"}} with the status's code."""
-    expect_status(exchange, status, invariant)
+    expect_status(exchange, status, invariant, rule=rule)
     body = json_body(exchange, "error responses are JSON")
     error = body.get("error") if isinstance(body, dict) else None
     expect(
@@ -87,10 +122,12 @@ def check_error(exchange: Exchange, status: int, invariant: str) -> dict[str, An
         'errors have the body {"error": {"code", "message"}}',
         exchange,
         "no error object with a non-empty message",
+        rule="error-shape",
     )
     assert isinstance(error, dict)
+    code = active().error_codes[status]
     expect_equal(
-        error.get("code"), ERROR_CODES[status], f"a {status} has the code {ERROR_CODES[status]}", exchange
+        error.get("code"), code, f"a {status} has the code {code}", exchange, rule="error-code-per-status"
     )
     if status == 400:
         details = error.get("details")
@@ -104,12 +141,15 @@ def check_error(exchange: Exchange, status: int, invariant: str) -> dict[str, An
             "validation errors carry details [{field, message}]",
             exchange,
             f"details is {details!r}",
+            rule="validation-details",
         )
     return error
 
 
-def page_of(exchange: Exchange, invariant: str = "list answers are a page") -> dict[str, Any]:
-    expect_status(exchange, 200, invariant)
+def page_of(
+    exchange: Exchange, invariant: str = "list answers are a page", *, rule: str | None = None
+) -> dict[str, Any]:
+    expect_status(exchange, 200, invariant, rule=rule)
     body = json_body(exchange)
     expect(
         isinstance(body, dict) and {"items", "total", "limit", "offset"} <= set(body),
@@ -142,9 +182,10 @@ def check_location(exchange: Exchange, contact_id: str) -> None:
     parts = urlsplit(location)
     expect_equal(
         (parts.path, parts.query),
-        (f"{COLLECTION}/{contact_id}", ""),
-        "a 201 has Location /api/v1/crm/contacts/{id}",
+        (active().contact_path(contact_id), ""),
+        "a 201 has a Location naming the created contact",
         exchange,
+        rule="location-on-201",
     )
 
 
@@ -199,15 +240,17 @@ def check_patched(
     updated_at moved strictly forward exactly when something really changed."""
     check_writable(
         updated,
-        apply_patch({k: current[k] for k in WRITABLE}, patch),
+        apply_patch({k: current[k] for k in active().writable_fields}, patch),
         "PATCH changes the sent fields and only them",
         exchange,
+        rule="patch-changes-only-what-it-sends",
     )
     expect_equal(
         (updated["id"], updated["created_at"]),
         (current["id"], current["created_at"]),
         "id and created_at never change",
         exchange,
+        rule="patch-keeps-id-and-created-at",
     )
     if is_change(current, patch):
         expect(
@@ -215,6 +258,7 @@ def check_patched(
             "a real change moves updated_at strictly forward",
             exchange,
             f"updated_at was {current['updated_at']}, now {updated['updated_at']}",
+            rule="real-change-moves-updated-at",
         )
     else:
         expect_equal(
@@ -222,4 +266,5 @@ def check_patched(
             current["updated_at"],
             "a PATCH that changes nothing keeps updated_at",
             exchange,
+            rule="no-change-keeps-updated-at",
         )

@@ -14,7 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import COLLECTION, ApiClient, TargetError, contact_path
+from .client import ApiClient, TargetError, collection_path, contact_path
+from .contract import active
 from .failures import Exchange
 
 
@@ -66,13 +67,14 @@ class RunLedger:
         self, method: str, path: str, status: int, body: bytes, credentials: dict[str, str]
     ) -> None:
         # Any 2xx with a contact counts: a server that answers a create with 200 still created it.
-        if method == "POST" and path.rstrip("/") == COLLECTION and 200 <= status < 300:
+        collection = collection_path()
+        if method == "POST" and path.rstrip("/") == collection and 200 <= status < 300:
             contact_id = _contact_id(body)
             if contact_id:
                 with self._lock:
                     self._created.add(contact_id)
                     self._alive[contact_id] = dict(credentials)
-        elif method == "DELETE" and path.startswith(COLLECTION + "/") and status == 200:
+        elif method == "DELETE" and path.startswith(collection + "/") and status == 200:
             contact_id = path.rsplit("/", 1)[1]
             with self._lock:
                 if self._alive.pop(contact_id, None) is not None:
@@ -106,7 +108,7 @@ class RunLedger:
         attempted: set[str] = set()
         for _ in range(50):  # bounded: at most 50 pages of leftovers
             try:
-                page = client.list({"search": self.tag, "limit": 200})
+                page = client.list({"search": self.tag, "limit": active().max_limit})
             except TargetError:
                 return
             items = page.response.json().get("items", []) if page.status == 200 else []

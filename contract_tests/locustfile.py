@@ -36,7 +36,8 @@ from locust.contrib.fasthttp import LocustBadStatusCode
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from contract_tests.client import COLLECTION, COOKIE_NAME, ApiClient, TargetError, Throttle, contact_path
+from contract_tests.client import ApiClient, TargetError, Throttle, contact_path
+from contract_tests.contract import active
 from contract_tests.failures import ContractViolation, Exchange, expect, expect_equal, register_secret
 from contract_tests.invariants import contact_of, page_of
 from contract_tests.ledger import RunLedger, new_run_tag
@@ -45,7 +46,7 @@ from contract_tests.load.report import Example, Report
 from contract_tests.load.rules import RuleFailure, TargetFailure, rule_of, say
 from contract_tests.load.scope import ORG_MARK, Scope, process_id
 from contract_tests.load.shared import IdRegistry, SharedBoard, SharedContact
-from contract_tests.model import MAX_LIMIT, Query, instant
+from contract_tests.model import Query, instant
 from contract_tests.target import Target
 
 logger = logging.getLogger("contract.load")
@@ -56,6 +57,11 @@ TOKEN = os.environ.get("CONTRACT_TOKEN") or ""
 OTHER_ORG_TOKEN = os.environ.get("CONTRACT_OTHER_ORG_TOKEN") or ""
 register_secret(TOKEN, "CONTRACT_TOKEN")
 register_secret(OTHER_ORG_TOKEN, "CONTRACT_OTHER_ORG_TOKEN")
+
+# The contract's data, read from openapi.yaml (contract.py), as in the suite.
+COLLECTION = active().collection_path
+COOKIE_NAME = active().cookie_name
+MAX_LIMIT = active().max_limit
 
 FINISH = "contract-finish"  # master -> workers: stop your users, clean up, send your final report
 FINISHED = "contract-finished"  # worker -> master: the final report

@@ -1,7 +1,9 @@
 """The oracle: what an organization's contacts must look like, per the contract.
 
 Written from the contract's words, independently of any server (the mock
-included): a plain dictionary, filtered and sorted by brute force.
+included): a plain dictionary, filtered and sorted by brute force. The rules
+are hand-written (OpenAPI cannot state them); the data they work on (field
+sets, defaults) is read from the spec through `contract.py`.
 """
 
 from __future__ import annotations
@@ -13,15 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .contract import active
+
+# The names are trimmed and may never be null or empty: a rule of the contract's words.
 NAME_FIELDS = ("first_name", "last_name")
-OPTIONAL_FIELDS = ("email", "phone", "position", "company_id", "note")
-WRITABLE = (*NAME_FIELDS, *OPTIONAL_FIELDS)
-CONTACT_FIELDS = ("id", *WRITABLE, "created_at", "updated_at")
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$")
-CONTACT_ID = re.compile(r"^cont_[0-9a-f]{32}$")
 
 
 def fold(text: str) -> str:
@@ -41,7 +40,7 @@ def instant(timestamp: str) -> tuple[datetime, str]:
 def expected_new_contact(body: Mapping[str, Any]) -> dict[str, Any]:
     """The writable fields of a contact created from `body`: names trimmed, the rest as sent or null."""
     contact = {name: body[name].strip() for name in NAME_FIELDS}
-    contact.update({name: body.get(name) for name in OPTIONAL_FIELDS})
+    contact.update({name: body.get(name) for name in active().optional_fields})
     return contact
 
 
@@ -54,7 +53,7 @@ def apply_patch(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[st
 
 def is_change(current: Mapping[str, Any], patch: Mapping[str, Any]) -> bool:
     after = apply_patch(current, patch)
-    return any(after[name] != current[name] for name in WRITABLE)
+    return any(after[name] != current[name] for name in active().writable_fields)
 
 
 def search_matches(contact: Mapping[str, Any], search: str) -> bool:
@@ -70,12 +69,14 @@ def search_matches(contact: Mapping[str, Any], search: str) -> bool:
 
 @dataclass(frozen=True)
 class Query:
+    """A list request; what it leaves out takes the spec's defaults."""
+
     search: str = ""
     company_id: str = ""
-    sort: str = "created_at"
-    order: str = "desc"
-    limit: int = DEFAULT_LIMIT
-    offset: int = 0
+    sort: str = field(default_factory=lambda: active().default_sort)
+    order: str = field(default_factory=lambda: active().default_order)
+    limit: int = field(default_factory=lambda: active().limit.default)
+    offset: int = field(default_factory=lambda: active().offset.default)
 
     def params(self) -> dict[str, Any]:
         """As query parameters, leaving out what equals the default half the time is the caller's job."""

@@ -24,6 +24,7 @@ OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--timeout", "CONTRACT_TIMEOUT", "seconds to wait for one response (default 30)"),
     ("--profile", "CONTRACT_PROFILE", "quick (default) | thorough"),
     ("--app", "CONTRACT_APP", "module:factory of an ASGI app to test in-process instead of the mock"),
+    ("--spec", "CONTRACT_SPEC", "the OpenAPI document to test against (default: the kit's openapi.yaml)"),
 )
 
 
@@ -46,6 +47,7 @@ class Settings:
     timeout: float = 30.0
     profile: str = "quick"
     app: str | None = None
+    spec: Path = SPEC_PATH
 
     @property
     def live(self) -> bool:
@@ -101,4 +103,5 @@ class Settings:
             timeout=timeout,
             profile=profile,
             app=raw.get("app"),
+            spec=Path(raw["spec"]) if raw.get("spec") else SPEC_PATH,
         )

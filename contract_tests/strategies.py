@@ -15,7 +15,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .model import MAX_LIMIT, OPTIONAL_FIELDS, fold
+from .contract import active
+from .model import fold
 
 FAMILY_NAMES = [
     "山田",
@@ -101,7 +102,7 @@ def create_bodies(draw: st.DrawFn, scope: Scope) -> dict[str, Any]:
         "company_id": st.one_of(st.none(), st.sampled_from(scope.companies)),
         "note": notes(scope),
     }
-    for name in OPTIONAL_FIELDS:
+    for name in active().optional_fields:
         # Absent and explicit null both mean unset; send each form.
         choice = draw(st.sampled_from(["absent", "value", "value"]))
         if choice == "value":
@@ -117,7 +118,7 @@ def _pads(value: Any, current: Any) -> bool:
 def patch_bodies(draw: st.DrawFn, scope: Scope, current: dict[str, Any] | None = None) -> dict[str, Any]:
     """A partial update: any subset of fields, new values, nulls, or the current values again."""
     fresh = draw(create_bodies(scope))
-    fresh.update({name: fresh.get(name) for name in OPTIONAL_FIELDS})
+    fresh.update({name: fresh.get(name) for name in active().optional_fields})
     chosen = draw(st.sets(st.sampled_from(list(fresh)), max_size=4))
     patch = {}
     for name in sorted(chosen):
@@ -161,6 +162,9 @@ def list_queries(draw: st.DrawFn, scope: Scope, size: int) -> dict[str, Any]:
     params: dict[str, Any] = {"search": search, "company_id": company}
     params["sort"] = draw(st.sampled_from([None, "created_at", "name"]))
     params["order"] = draw(st.sampled_from([None, "asc", "desc"]))
-    params["limit"] = draw(st.one_of(st.none(), st.integers(1, 5), st.integers(1, MAX_LIMIT)))
-    params["offset"] = draw(st.one_of(st.none(), st.integers(0, size + 2)))
+    limit, offset = active().limit, active().offset
+    params["limit"] = draw(
+        st.one_of(st.none(), st.integers(limit.minimum, 5), st.integers(limit.minimum, active().max_limit))
+    )
+    params["offset"] = draw(st.one_of(st.none(), st.integers(offset.minimum, size + 2)))
     return {k: v for k, v in params.items() if v is not None and v != ""}

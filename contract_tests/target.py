@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -91,7 +92,7 @@ def build_target(settings: Settings) -> Target:
         app = _import_factory(settings.app)()
         description = f"in-process app {settings.app}"
     else:
-        app = _default_mock()
+        app = _default_mock(settings.spec)
         description = "in-process reference mock"
     return Target(
         description=description,
@@ -102,11 +103,13 @@ def build_target(settings: Settings) -> Target:
     )
 
 
-def _default_mock() -> Any:
-    # The only place the suite touches the mock's code: to build the default target.
-    from mock_server import create_app
+def _default_mock(spec_path: Path) -> Any:
+    # The only place the suite touches the mock's code: to build the default target (serving
+    # the spec the run tests against, so an edited spec is tested against a mock that follows it).
+    from mock_server import DEFAULT_FIXTURES_PATH, MockState, create_app, load_fixtures, load_spec
 
-    return create_app()  # the packaged spec and seed fixtures
+    spec = load_spec(spec_path)
+    return create_app(MockState.seeded(spec, load_fixtures(DEFAULT_FIXTURES_PATH, spec)))
 
 
 def _import_factory(path: str) -> Callable[[], Any]:

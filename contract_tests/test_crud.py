@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .client import ApiClient
+from .contract import active
 from .failures import expect, expect_equal
 from .invariants import (
     check_error,
@@ -19,10 +20,11 @@ from .invariants import (
     json_body,
     page_of,
 )
-from .model import OPTIONAL_FIELDS, WRITABLE, expected_new_contact, instant
+from .model import expected_new_contact, instant
 from .strategies import Scope, create_bodies, patch_bodies
 
 pytestmark = pytest.mark.writes
+CONTRACT = active()
 
 
 def create(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +63,9 @@ def test_create_then_get_round_trip(api: ApiClient, run: Any, data: st.DataObjec
 def test_each_credential_style_works_for_every_operation(api_each_style: ApiClient, scope: Scope) -> None:
     api = api_each_style
     exchange = api.create({"first_name": "太郎", "last_name": f"山田{scope.token}"})
-    created = contact_of(exchange, 201, f"POST works with the {api.style} credential")
+    created = contact_of(
+        exchange, 201, f"POST works with the {api.style} credential", rule="each-credential-style-works"
+    )
     contact_of(api.get(created["id"]), 200, f"GET works with the {api.style} credential")
     contact_of(
         api.patch(created["id"], {"position": "部長"}), 200, f"PATCH works with the {api.style} credential"
@@ -97,12 +101,14 @@ def test_a_real_change_moves_updated_at_and_nothing_else(api: ApiClient, scope: 
         (created["id"], created["created_at"]),
         "id and created_at never change",
         exchange,
+        rule="patch-keeps-id-and-created-at",
     )
     expect(
         instant(updated["updated_at"]) > instant(created["updated_at"]),
         "a real change moves updated_at strictly forward",
         exchange,
         f"updated_at was {created['updated_at']}, now {updated['updated_at']}",
+        rule="real-change-moves-updated-at",
     )
     same = api.patch(created["id"], {"position": "部長"})
     expect_equal(
@@ -121,10 +127,11 @@ def test_empty_patch_changes_nothing(api: ApiClient, scope: Scope) -> None:
         created,
         "PATCH {} changes nothing, updated_at included",
         exchange,
+        rule="empty-patch-changes-nothing",
     )
 
 
-@pytest.mark.parametrize("field", OPTIONAL_FIELDS)
+@pytest.mark.parametrize("field", CONTRACT.optional_fields)
 def test_null_clears_an_optional_field(api: ApiClient, scope: Scope, field: str) -> None:
     full = {
         "first_name": "一郎",
@@ -138,8 +145,14 @@ def test_null_clears_an_optional_field(api: ApiClient, scope: Scope, field: str)
     created = create(api, full)
     exchange = api.patch(created["id"], {field: None})
     updated = contact_of(exchange, 200, "PATCH null on an optional field succeeds")
-    expected = {**{k: created[k] for k in WRITABLE}, field: None}
-    check_writable(updated, expected, f"PATCH {{{field!r}: null}} clears {field} and nothing else", exchange)
+    expected = {**{k: created[k] for k in CONTRACT.writable_fields}, field: None}
+    check_writable(
+        updated,
+        expected,
+        f"PATCH {{{field!r}: null}} clears {field} and nothing else",
+        exchange,
+        rule="patch-null-clears",
+    )
 
 
 @pytest.mark.parametrize("field", ["first_name", "last_name"])
@@ -149,7 +162,7 @@ def test_null_clears_an_optional_field(api: ApiClient, scope: Scope, field: str)
 def test_names_may_not_be_null_or_empty(api: ApiClient, scope: Scope, field: str, value: Any) -> None:
     created = create(api, {"first_name": "健太", "last_name": f"渡辺{scope.token}"})
     exchange = api.patch(created["id"], {field: value})
-    check_error(exchange, 400, f"PATCH {field}={value!r} is rejected")
+    check_error(exchange, 400, f"PATCH {field}={value!r} is rejected", rule="names-required")
     after = api.get(created["id"])
     expect_equal(
         contact_of(after, 200, "GET after a rejected PATCH"),
@@ -159,7 +172,7 @@ def test_names_may_not_be_null_or_empty(api: ApiClient, scope: Scope, field: str
     )
     body = {"first_name": "健太", "last_name": f"渡辺{scope.token}", field: value}
     rejected = api.create(body)
-    check_error(rejected, 400, f"POST with {field}={value!r} is rejected")
+    check_error(rejected, 400, f"POST with {field}={value!r} is rejected", rule="names-required")
     listed = page_of(api.list({"search": scope.token}))
     expect_equal(listed["total"], 1, "a rejected POST creates nothing", rejected)
 
@@ -170,7 +183,7 @@ def test_delete_removes_the_contact_everywhere(api: ApiClient, scope: Scope) -> 
     exchange = api.delete(gone["id"])
     expect_equal(exchange.status, 200, "DELETE of an existing contact is 200", exchange)
     expect_equal(json_body(exchange), {"success": True}, 'DELETE answers {"success": true}', exchange)
-    check_error(api.get(gone["id"]), 404, "GET after DELETE is 404")
+    check_error(api.get(gone["id"]), 404, "GET after DELETE is 404", rule="delete-removes")
     check_error(api.patch(gone["id"], {"note": "x"}), 404, "PATCH after DELETE is 404")
     check_error(api.delete(gone["id"]), 404, "DELETE after DELETE is 404")
     listed = api.list({"search": scope.token})

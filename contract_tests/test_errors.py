@@ -7,12 +7,15 @@ from typing import Any
 
 import pytest
 
-from .client import COLLECTION, ApiClient, contact_path
+from .client import ApiClient, contact_path
+from .contract import active
 from .failures import expect, expect_equal
 from .invariants import check_error, contact_of, page_of
 from .strategies import Scope
 
-LIMIT = 65536  # the contract: 65,536 bytes accepted, 65,537 get 413
+CONTRACT = active()
+COLLECTION = CONTRACT.collection_path
+LIMIT = CONTRACT.max_body_bytes  # x-max-body-bytes: LIMIT bytes accepted, LIMIT + 1 get 413
 
 
 def padded_body(size: int, scope: Scope) -> bytes:
@@ -52,6 +55,7 @@ def test_a_method_not_in_the_spec_is_405_with_allow(
         "405 carries an Allow header with the path's methods",
         exchange,
         f"Allow: {header!r}",
+        rule="allow-on-405",
     )
 
 
@@ -83,12 +87,12 @@ def test_unknown_and_malformed_ids_are_404(api: ApiClient, run: Any, contact_id:
 
 
 @pytest.mark.writes
-def test_a_body_of_exactly_64_kib_is_accepted_and_one_byte_more_is_413(api: ApiClient, scope: Scope) -> None:
+def test_a_body_at_the_limit_is_accepted_and_one_byte_more_is_413(api: ApiClient, scope: Scope) -> None:
     headers = {"Content-Type": "application/json"}
     at_limit = api.request("POST", COLLECTION, content=padded_body(LIMIT, scope), headers=headers)
-    contact_of(at_limit, 201, "a body of exactly 65,536 bytes is accepted")
+    contact_of(at_limit, 201, f"a body of exactly {LIMIT:,} bytes is accepted", rule="body-size-limit")
     over = api.request("POST", COLLECTION, content=padded_body(LIMIT + 1, scope), headers=headers)
-    check_error(over, 413, "a body of 65,537 bytes is 413")
+    check_error(over, 413, f"a body of {LIMIT + 1:,} bytes is 413", rule="body-size-limit")
     expect_equal(
         page_of(api.list({"search": scope.token}))["total"], 1, "a refused body creates nothing", over
     )
@@ -100,7 +104,7 @@ def test_an_oversized_patch_is_413_and_changes_nothing(api: ApiClient, existing:
     exchange = api.request(
         "PATCH", contact_path(existing["id"]), content=body, headers={"Content-Type": "application/json"}
     )
-    check_error(exchange, 413, "a PATCH body over 64 KiB is 413")
+    check_error(exchange, 413, f"a PATCH body over {LIMIT:,} bytes is 413")
     after = api.get(existing["id"])
     expect_equal(contact_of(after, 200, "GET"), existing, "a refused PATCH changes nothing", after)
 
@@ -168,7 +172,12 @@ def test_json_media_types_are_accepted(api: ApiClient, existing: dict[str, Any],
 )
 def test_malformed_or_non_object_json_is_400(api: ApiClient, scope: Scope, body: bytes) -> None:
     exchange = api.request("POST", COLLECTION, content=body, headers={"Content-Type": "application/json"})
-    check_error(exchange, 400, "malformed JSON or a non-object body is 400 validation_error")
+    check_error(
+        exchange,
+        400,
+        "malformed JSON or a non-object body is 400 validation_error",
+        rule="malformed-json-400",
+    )
 
 
 INVALID_FIELDS = [
@@ -203,7 +212,7 @@ def test_invalid_fields_are_400_naming_the_field(
 ) -> None:
     body = {"first_name": "x", "last_name": f"y{scope.token}", field: value}
     created = api.create(body)
-    error = check_error(created, 400, f"POST with an invalid {field} is 400")
+    error = check_error(created, 400, f"POST with an invalid {field} is 400", rule="invalid-field-rejected")
     expect(
         any(field in detail["field"] or field in detail["message"] for detail in error["details"]),
         "validation details name the invalid field",
@@ -211,7 +220,7 @@ def test_invalid_fields_are_400_naming_the_field(
         f"details: {error['details']}",
     )
     patched = api.patch(existing["id"], {field: value})
-    check_error(patched, 400, f"PATCH with an invalid {field} is 400")
+    check_error(patched, 400, f"PATCH with an invalid {field} is 400", rule="invalid-field-rejected")
     after = api.get(existing["id"])
     expect_equal(contact_of(after, 200, "GET"), existing, "a rejected PATCH changes nothing", after)
     expect_equal(
@@ -237,7 +246,9 @@ def test_edge_values_are_accepted_as_given(api: ApiClient, scope: Scope, field: 
     body = {"first_name": "x", "last_name": f"y{scope.token}", field: value}
     contact = contact_of(api.create(body), 201, f"POST with {field}={str(value)[:20]!r} is accepted")
     expected = value.strip() if field == "first_name" else value
-    expect_equal(contact[field], expected, f"{field} is stored as given (names trimmed)", None)
+    expect_equal(
+        contact[field], expected, f"{field} is stored as given (names trimmed)", None, rule="stored-as-given"
+    )
 
 
 # The contract's precedence: 404 path > 405 > 401 > 413 > 415 > malformed JSON > validation > unknown id.

@@ -9,13 +9,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .client import ApiClient
+from .contract import active
 from .failures import expect, expect_equal
 from .invariants import check_error, contact_of, expect_ordered_page, page_of
-from .model import DEFAULT_LIMIT, MAX_LIMIT, OrganizationModel, Query, select, sort_key
+from .model import OrganizationModel, Query, select, sort_key
 from .strategies import Scope, create_bodies, list_queries
 
-SORTS = ("created_at", "name")
-ORDERS = ("asc", "desc")
+CONTRACT = active()
+SORTS = CONTRACT.sorts
+ORDERS = CONTRACT.orders
+LIMIT = CONTRACT.limit
+MAX_LIMIT = CONTRACT.max_limit
+OFFSET_MINIMUM = CONTRACT.offset.minimum
 
 
 def populate(api: ApiClient, scope: Scope, bodies: list[dict[str, Any]]) -> OrganizationModel:
@@ -83,8 +88,16 @@ def test_pages_partition_the_result(
     expected, total = family.page(Query(search=scope.token, sort=sort, order=order, limit=10**6))
     ids = [c["id"] for c in items]
     expect(len(ids) == len(set(ids)), "consecutive pages never overlap", None, f"repeated ids in {ids}")
-    expect_equal(set(totals), {total}, "total is the filtered count on every page", None)
-    expect_equal(sorted(ids), sorted(c["id"] for c in expected), "pages together hold every match once", None)
+    expect_equal(
+        set(totals), {total}, "total is the filtered count on every page", None, rule="total-counts-matches"
+    )
+    expect_equal(
+        sorted(ids),
+        sorted(c["id"] for c in expected),
+        "pages together hold every match once",
+        None,
+        rule="pages-partition",
+    )
     expect_ordered_page(items, expected, 0, len(expected), sort, None)
 
 
@@ -93,42 +106,43 @@ def test_pages_partition_the_result(
 def test_desc_is_the_exact_reverse_of_asc(
     api: ApiClient, scope: Scope, family: OrganizationModel, sort: str
 ) -> None:
-    ascending = page_of(api.list({"search": scope.token, "sort": sort, "order": "asc", "limit": 200}))
-    descending = page_of(api.list({"search": scope.token, "sort": sort, "order": "desc", "limit": 200}))
+    ascending = page_of(api.list({"search": scope.token, "sort": sort, "order": "asc", "limit": MAX_LIMIT}))
+    descending = page_of(api.list({"search": scope.token, "sort": sort, "order": "desc", "limit": MAX_LIMIT}))
     expect_equal(
         [c["id"] for c in descending["items"]],
         [c["id"] for c in reversed(ascending["items"])],
         f"sort={sort}: order=desc is exactly the reverse of order=asc (ties by id too)",
         None,
+        rule="desc-reverses-asc",
     )
 
 
 @pytest.mark.writes
-def test_defaults_are_created_at_desc_limit_50(
-    api: ApiClient, scope: Scope, family: OrganizationModel
-) -> None:
+def test_defaults_are_the_specs(api: ApiClient, scope: Scope, family: OrganizationModel) -> None:
     exchange = api.list({"search": scope.token})
     page = page_of(exchange)
     expect_equal(
         (page["limit"], page["offset"]),
-        (DEFAULT_LIMIT, 0),
-        "default limit 50 and offset 0 are echoed",
+        (LIMIT.default, CONTRACT.offset.default),
+        f"default limit {LIMIT.default} and offset {CONTRACT.offset.default} are echoed",
         exchange,
+        rule="list-defaults",
     )
-    expected, _ = family.page(Query(search=scope.token, limit=200))
-    expect_ordered_page(page["items"], expected, 0, DEFAULT_LIMIT, "created_at", exchange)
+    expected, _ = family.page(Query(search=scope.token, limit=MAX_LIMIT))
+    expect_ordered_page(page["items"], expected, 0, LIMIT.default, CONTRACT.default_sort, exchange)
 
 
 @pytest.mark.writes
 @pytest.mark.parametrize("sort", SORTS)
 def test_sort_is_monotonic(api: ApiClient, scope: Scope, family: OrganizationModel, sort: str) -> None:
-    exchange = api.list({"search": scope.token, "sort": sort, "order": "asc", "limit": 200})
+    exchange = api.list({"search": scope.token, "sort": sort, "order": "asc", "limit": MAX_LIMIT})
     keys = [sort_key(c, sort) for c in page_of(exchange)["items"]]
     expect(
         keys == sorted(keys),
         f"sort={sort} order=asc is ascending (NFKC + casefold for names)",
         exchange,
         str(keys),
+        rule="sort-order",
     )
 
 
@@ -138,11 +152,17 @@ def test_company_filter_alone_and_with_search(
 ) -> None:
     for company in scope.companies:
         for search in ("", scope.token):
-            params = {"company_id": company, "search": search, "limit": 200}
+            params = {"company_id": company, "search": search, "limit": MAX_LIMIT}
             exchange = api.list(params)
             page = page_of(exchange)
-            expected, total = family.page(Query(search=search, company_id=company, limit=200))
-            expect_equal(page["total"], total, "total counts the contacts of the company", exchange)
+            expected, total = family.page(Query(search=search, company_id=company, limit=MAX_LIMIT))
+            expect_equal(
+                page["total"],
+                total,
+                "total counts the contacts of the company",
+                exchange,
+                rule="company-filter",
+            )
             expect_equal(
                 sorted(c["id"] for c in page["items"]),
                 sorted(c["id"] for c in expected),
@@ -167,7 +187,9 @@ def test_any_scoped_query_matches_the_model(api: ApiClient, run: Any, data: st.D
         expect_ordered_page(page["items"], matching, query.offset, query.limit, query.sort, exchange)
 
 
-@pytest.mark.parametrize("limit", [1, 2, 50, 199, 200])
+@pytest.mark.parametrize(
+    "limit", sorted({LIMIT.minimum, LIMIT.minimum + 1, LIMIT.default, MAX_LIMIT - 1, MAX_LIMIT})
+)
 def test_limits_in_range_are_accepted_and_echoed(api: ApiClient, limit: int) -> None:
     exchange = api.list({"limit": limit})
     page = page_of(exchange)
@@ -177,12 +199,27 @@ def test_limits_in_range_are_accepted_and_echoed(api: ApiClient, limit: int) -> 
     )
 
 
-@pytest.mark.parametrize("limit", ["0", "-1", "201", "1000", "abc", "1.5"])
+@pytest.mark.parametrize(
+    "limit",
+    [
+        str(LIMIT.minimum - 1),
+        str(LIMIT.minimum - 2),
+        str(MAX_LIMIT + 1),
+        str(MAX_LIMIT * 5),
+        "abc",
+        "1.5",
+    ],
+)
 def test_limits_out_of_range_are_rejected(api: ApiClient, limit: str) -> None:
-    check_error(api.list({"limit": limit}), 400, f"limit={limit!r} is rejected with 400 (no clamping)")
+    check_error(
+        api.list({"limit": limit}),
+        400,
+        f"limit={limit!r} is rejected with 400 (no clamping)",
+        rule="limit-bounds",
+    )
 
 
-@pytest.mark.parametrize("offset", ["-1", "x", "1.5", "-100"])
+@pytest.mark.parametrize("offset", [str(OFFSET_MINIMUM - 1), "x", "1.5", str(OFFSET_MINIMUM - 100)])
 def test_bad_offsets_are_rejected(api: ApiClient, offset: str) -> None:
     check_error(api.list({"offset": offset}), 400, f"offset={offset!r} is rejected with 400")
 
@@ -226,6 +263,6 @@ def test_empty_filters_mean_no_filter(api: ApiClient, scope: Scope, family: Orga
     expect_equal(
         page_of(exchange)["total"], len(family.contacts), "an empty company_id means no filter", exchange
     )
-    first = page_of(api.list({"search": "", "company_id": scope.companies[0], "limit": 200}))
-    expected, _ = family.page(Query(company_id=scope.companies[0], limit=200))
+    first = page_of(api.list({"search": "", "company_id": scope.companies[0], "limit": MAX_LIMIT}))
+    expected, _ = family.page(Query(company_id=scope.companies[0], limit=MAX_LIMIT))
     expect_equal(first["total"], len(expected), "an empty search means no filter", None)

@@ -17,6 +17,7 @@ import schemathesis
 from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.config import SchemathesisConfig
 
+from . import checks  # noqa: F401  (registers the contract's rules as schemathesis checks)
 from .conftest import Run, current_run
 
 # examples per operation and state machine steps, by profile
@@ -69,7 +70,8 @@ def build_schema(run: Run) -> Any:
             "fuzzing": {"enabled": True},
             "stateful": {"enabled": True, "max-steps": budget["max-steps"]},
         },
-        # Every built-in check; max_response_time stays off (speed is not the contract).
+        # Every built-in check and the contract's rules (checks.py, by their ids);
+        # max_response_time stays off (speed is not the contract).
         "checks": {"enabled": True},
         "headers": {"Authorization": f"Bearer {target.token}"},
         "request-timeout": run.settings.timeout,

@@ -9,12 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .client import ApiClient
+from .contract import active
 from .failures import expect_equal
 from .invariants import contact_of, expect_ordered_page, page_of
 from .model import OrganizationModel, Query, select
 from .strategies import Scope, create_bodies, full_width, search_texts
 
 pytestmark = pytest.mark.writes
+MAX_LIMIT = active().max_limit
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def yamadas(api: ApiClient, scope: Scope) -> dict[str, dict[str, Any]]:
 
 
 def found(api: ApiClient, text: str) -> set[str]:
-    exchange = api.list({"search": text, "limit": 200})
+    exchange = api.list({"search": text, "limit": MAX_LIMIT})
     page = page_of(exchange)
     expect_equal(page["total"], len(page["items"]), "total counts every search hit", exchange)
     return {c["id"] for c in page["items"]}
@@ -68,6 +70,7 @@ def test_search_forms(
         sorted(yamadas[key]["id"] for key in expected),
         f"search {text!r} finds exactly {sorted(expected) or 'nothing'}",
         None,
+        rule="search-forms",
     )
 
 
@@ -81,9 +84,9 @@ def test_every_contract_form_finds_its_contact(api: ApiClient, run: Any, data: s
         model.contacts[contact["id"]] = contact
     target = data.draw(st.sampled_from(list(model.contacts.values())))
     text = data.draw(search_texts(target, scope))
-    exchange = api.list({"search": text, "limit": 200})
+    exchange = api.list({"search": text, "limit": MAX_LIMIT})
     page = page_of(exchange)
-    matching = select(model.contacts.values(), Query(search=text, limit=200))
+    matching = select(model.contacts.values(), Query(search=text, limit=MAX_LIMIT))
     expect_equal(
         sorted(c["id"] for c in page["items"]),
         sorted(c["id"] for c in matching),
@@ -91,4 +94,4 @@ def test_every_contract_form_finds_its_contact(api: ApiClient, run: Any, data: s
         exchange,
     )
     expect_equal(page["total"], len(matching), "total counts the search hits", exchange)
-    expect_ordered_page(page["items"], matching, 0, 200, "created_at", exchange)
+    expect_ordered_page(page["items"], matching, 0, MAX_LIMIT, "created_at", exchange)

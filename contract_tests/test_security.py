@@ -7,10 +7,15 @@ from typing import Any
 
 import pytest
 
-from .client import COLLECTION, COOKIE_NAME, ApiClient, contact_path
+from .client import ApiClient, contact_path
+from .contract import active
 from .failures import expect, expect_equal
 from .invariants import check_error, contact_of, page_of
 from .strategies import Scope
+
+CONTRACT = active()
+COLLECTION = CONTRACT.collection_path
+COOKIE_NAME = CONTRACT.cookie_name
 
 BAD_CREDENTIALS = {
     "none": {},
@@ -59,7 +64,9 @@ def test_every_operation_requires_valid_credentials(
         pytest.skip("read-only run: no write requests, not even unauthenticated ones")
     headers = {k: v.format(token=api.token) for k, v in BAD_CREDENTIALS[credentials].items()}
     exchange = api.request(method, path, json=body, headers=headers, authenticate=False)
-    check_error(exchange, 401, f"{method} {path} with {credentials} credentials is 401")
+    check_error(
+        exchange, 401, f"{method} {path} with {credentials} credentials is 401", rule="credentials-required"
+    )
     if method != "GET" and "first_name" not in (body or {}):
         after = api.get(victim["id"])
         expect_equal(
@@ -99,14 +106,23 @@ def test_the_bearer_header_decides_over_the_cookie(api: ApiClient) -> None:
         headers={"Authorization": f"Bearer {api.token}", "Cookie": f"{COOKIE_NAME}=not-a-real-token"},
         authenticate=False,
     )
-    page_of(good_bearer, "a valid Bearer header with a bad cookie is accepted (the header decides)")
+    page_of(
+        good_bearer,
+        "a valid Bearer header with a bad cookie is accepted (the header decides)",
+        rule="bearer-decides",
+    )
     bad_bearer = api.request(
         "GET",
         COLLECTION,
         headers={"Authorization": "Bearer not-a-real-token", "Cookie": f"{COOKIE_NAME}={api.token}"},
         authenticate=False,
     )
-    check_error(bad_bearer, 401, "a bad Bearer header with a valid cookie is 401 (the header decides)")
+    check_error(
+        bad_bearer,
+        401,
+        "a bad Bearer header with a valid cookie is 401 (the header decides)",
+        rule="bearer-decides",
+    )
 
 
 @pytest.mark.isolation
@@ -117,7 +133,12 @@ def test_another_organization_cannot_touch_or_see_a_contact(
     unknown = "cont_" + secrets.token_hex(16)
     for method, body in (("GET", None), ("PATCH", {"note": "hijacked"}), ("DELETE", None)):
         theirs = other_api.request(method, contact_path(victim["id"]), json=body)
-        check_error(theirs, 404, f"{method} of another organization's contact is 404 (never 403)")
+        check_error(
+            theirs,
+            404,
+            f"{method} of another organization's contact is 404 (never 403)",
+            rule="organization-isolation",
+        )
         missing = other_api.request(method, contact_path(unknown), json=body)
         expect_equal(
             (theirs.status, theirs.json()["error"]["code"]),
@@ -145,7 +166,9 @@ def test_organizations_see_only_their_own_creations(
     theirs = contact_of(
         other_api.create({"first_name": "Bob", "last_name": f"Other{scope.token}"}), 201, "org B can create"
     )
-    check_error(api.get(theirs["id"]), 404, "org A cannot read org B's contact")
+    check_error(
+        api.get(theirs["id"]), 404, "org A cannot read org B's contact", rule="organization-isolation"
+    )
     expect_equal(
         page_of(api.list({"search": scope.token}))["total"],
         0,

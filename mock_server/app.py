@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -65,8 +65,11 @@ async def _flush_access_log() -> None:
     flush_access_log()
 
 
-def create_app(state: MockState | None = None) -> Starlette:
-    """The mock as an ASGI app; without `state`, seeded like `contacts-mock` (MockState.default())."""
+def create_app(state: MockState | None = None, middleware: Sequence[Middleware] = ()) -> Starlette:
+    """The mock as an ASGI app; without `state`, seeded like `contacts-mock` (MockState.default()).
+
+    `middleware` goes outside the mock's own (the seam modifiers.py uses to rewrite traffic).
+    """
     if state is None:
         state = MockState.default()
 
@@ -98,7 +101,7 @@ def create_app(state: MockState | None = None) -> Starlette:
 
     app = Starlette(
         routes=all_routes(state),
-        middleware=_middleware(state),
+        middleware=[*middleware, *_middleware(state)],
         exception_handlers={HTTPException: _http_exception, Exception: _unexpected},
         lifespan=lifespan,
     )

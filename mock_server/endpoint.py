@@ -27,7 +27,7 @@ from .errors import (
     ValidationFailed,
     error_response,
 )
-from .handlers import HANDLERS, Call
+from .handlers import Call
 from .middleware import ORG_KEY, PREFER_IGNORED_KEY
 from .prefer import Preferences, parse_prefer
 from .spec import Operation, Spec
@@ -97,7 +97,7 @@ class OperationsEndpoint:
         for name, validator in operation.path_validators.items():
             if not validator.is_valid(path.get(name)):
                 raise NotFound("Contact not found.")  # a malformed id names nothing
-        reply = HANDLERS[operation.operation_id](
+        reply = self.state.handlers[operation.operation_id](
             Call(
                 org=self.state.store.organization(org_id),
                 path=path,

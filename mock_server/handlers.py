@@ -75,7 +75,9 @@ def delete_contact(call: Call) -> Reply:
     return Reply(b'{"success":true}')
 
 
-HANDLERS: dict[str, Callable[[Call], Reply]] = {
+Handler = Callable[[Call], Reply]
+
+HANDLERS: dict[str, Handler] = {
     "listContacts": list_contacts,
     "getContact": get_contact,
     "createContact": create_contact,

@@ -12,14 +12,13 @@ from .admin import admin_routes
 from .docs import docs_routes
 from .endpoint import OperationsEndpoint
 from .errors import SpecError
-from .handlers import HANDLERS
 from .state import MockState
 
 
 def api_routes(state: MockState) -> list[BaseRoute]:
     """One endpoint per path of the spec; every operation must have a handler."""
     for op in state.spec.operations:
-        if op.operation_id not in HANDLERS:
+        if op.operation_id not in state.handlers:
             raise SpecError(f"the spec's operation {op.operation_id!r} has no handler")
     return [Route(path, endpoint=OperationsEndpoint(state, ops)) for path, ops in state.spec.by_path.items()]
 

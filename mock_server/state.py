@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from .auth import TokenRegistry
 from .fixtures import DEFAULT_FIXTURES_PATH, Seed, load_fixtures
+from .handlers import HANDLERS, Handler
 from .journal import Journal
 from .options import MockOptions
 from .spec import DEFAULT_SPEC_PATH, Spec, load_spec
-from .store import Store
+from .store import OrganizationFactory, Store
 
 
 @dataclass
@@ -30,6 +31,8 @@ class MockState:
     journal: Journal = field(default_factory=Journal)
     started: float = field(default_factory=time.monotonic)
     violations: int = 0  # responses that broke the spec (--validate-responses)
+    # operationId -> handler; this app's own table (modifiers.WrapHandler changes it, no global)
+    handlers: dict[str, Handler] = field(default_factory=lambda: dict(HANDLERS))
 
     @classmethod
     def seeded(
@@ -38,13 +41,15 @@ class MockState:
         seed: Seed | None,
         extra_tokens: Mapping[str, str] | None = None,
         options: MockOptions | None = None,
+        organization_factory: OrganizationFactory | None = None,
     ) -> MockState:
         """A state with `seed`'s contacts and tokens, plus `extra_tokens` (token → organization)."""
         options = options or MockOptions()
         tokens = TokenRegistry()
         for token, org_id in {**(seed.tokens if seed else {}), **(extra_tokens or {})}.items():
             tokens.add(token, org_id)
-        state = cls(spec, Store(), tokens, options, seed, Journal(options.journal_size))
+        store = Store(organization_factory=organization_factory)
+        state = cls(spec, store, tokens, options, seed, Journal(options.journal_size))
         state.reset()
         return state
 

@@ -273,11 +273,18 @@ def _name_key(contact: Contact) -> tuple[str, str, str]:
     return (*name_sort_key(contact.first_name, contact.last_name), contact.id)
 
 
-class Store:
-    """Every organization, created on first use."""
+# Builds one organization: (id, the store's clock, the store's change callback) -> Organization.
+OrganizationFactory = Callable[[str, Clock, Callable[[], None]], Organization]
 
-    def __init__(self, clock: Clock | None = None) -> None:
+
+class Store:
+    """Every organization, created on first use (by `organization_factory`, a seam for variants)."""
+
+    def __init__(
+        self, clock: Clock | None = None, organization_factory: OrganizationFactory | None = None
+    ) -> None:
         self.clock = clock or Clock()
+        self._factory: OrganizationFactory = organization_factory or Organization
         self._organizations: dict[str, Organization] = {}
         self.version = 0  # counts writes, so a saver knows when there is something new
 
@@ -287,7 +294,7 @@ class Store:
     def organization(self, org_id: str) -> Organization:
         org = self._organizations.get(org_id)
         if org is None:
-            org = self._organizations[org_id] = Organization(org_id, self.clock, self._changed)
+            org = self._organizations[org_id] = self._factory(org_id, self.clock, self._changed)
         return org
 
     def load(self, contacts: Mapping[str, Iterable[Contact]], keep: Iterable[str] = ()) -> None:

@@ -7,7 +7,11 @@ free loopback port, runs
     st run openapi.yaml --url http://127.0.0.1:PORT -H "Authorization: Bearer dev-token-org-a"
         --phases examples,coverage,fuzzing,stateful --checks all --mode all --max-examples 1000
 
-then stops the mock and prints one summary line (examples, operations, failures,
+with the contract's own per-response rules (``contract_tests/checks.py``:
+``contact-fields``, ``error-code-per-status``, ``location-on-201``,
+``timestamps-utc-z``, ...) registered as schemathesis checks through
+``SCHEMATHESIS_HOOKS=contract_tests.checks``, so ``--checks all`` runs them on
+every generated case; then stops the mock and prints one summary line (examples, operations, failures,
 time). Reports (JSON, JUnit, the mock's own log) and st's example database and
 cache go to reports/fuzz/, which git ignores; st runs there. Every argument this
 script does not know is passed on to `st run`, e.g.
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -35,6 +40,15 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 TOKEN = "dev-token-org-a"  # fixtures/seed.json, organization org_blueai
 PHASES = "examples,coverage,fuzzing,stateful"
+HOOKS = "contract_tests.checks"  # the contract's rules as schemathesis checks
+
+
+def st_environment() -> dict[str, str]:
+    """st's environment: the contract's checks loaded as hooks, importable from any folder."""
+    env = dict(os.environ)
+    env["SCHEMATHESIS_HOOKS"] = HOOKS
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
 
 
 def st_command() -> list[str]:
@@ -139,7 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.monotonic()
         try:
             # cwd: st keeps its cache (.schemathesis/) in the working directory, so there, not in the repo.
-            exit_code = subprocess.run(command, cwd=report_dir, timeout=args.timeout, check=False).returncode
+            exit_code = subprocess.run(
+                command, cwd=report_dir, env=st_environment(), timeout=args.timeout, check=False
+            ).returncode
         except subprocess.TimeoutExpired:
             print(f"fuzz: st did not finish within {args.timeout:.0f} s", file=sys.stderr)
             exit_code = 2

@@ -19,9 +19,14 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import MAX_LIMIT, OPTIONAL_FIELDS, WRITABLE, OrganizationModel, Query
+from ..contract import active
+from ..model import OrganizationModel, Query
 from ..strategies import FAMILY_NAMES, GIVEN_NAMES, LATIN_FAMILY, LATIN_GIVEN, new_company_id
 
+# Read from openapi.yaml (contract.py), like the suite's own tests.
+MAX_LIMIT = active().max_limit
+OPTIONAL_FIELDS = active().optional_fields
+WRITABLE = active().writable_fields
 ORG_MARK = {"a": "x", "b": "y"}
 POSITIONS = ["部長", "課長", "営業部 主任", "代表取締役", "Head of Sales", "CTO", ""]
 LOCALS = ["taro", "hanako", "ichiro", "misaki", "kenta", "sakura", "sho", "yuki", "john", "emily"]

@@ -23,26 +23,21 @@ from typing import Any
 
 import httpx
 
+from contract_tests.contract import default as contract
 from mock_server.testing import serve
 
+CONTRACT = contract()  # paths, limits, cookie name, error codes: read from openapi.yaml
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
-CONTACTS = "/api/v1/crm/contacts"
+CONTACTS = CONTRACT.collection_path
 ORG_A_TOKEN = "dev-token-org-a"  # fixtures/seed.json: org_blueai
 ORG_B_TOKEN = "dev-token-org-b"  # fixtures/seed.json: org_partner
-COOKIE_NAME = "better-auth.session_token"
-MAX_BODY = 65_536
-PAGE = 200
+COOKIE_NAME = CONTRACT.cookie_name
+MAX_BODY = CONTRACT.max_body_bytes
+PAGE = CONTRACT.max_limit
 
-# The error code of each status, from the contract (info.description, "Errors").
-CODES = {
-    400: "validation_error",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-}
+# The error code of each status.
+CODES = dict(CONTRACT.error_codes)
 
 # The last line of the stack trace of a client that disconnected mid-body.
 DISCONNECT_TRACE_END = "\nstarlette.requests.ClientDisconnect\n"

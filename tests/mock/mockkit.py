@@ -9,13 +9,16 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-COLLECTION = "/api/v1/crm/contacts"
+from contract_tests.contract import default as contract
+
+CONTRACT = contract()  # paths, limits, cookie name: read from openapi.yaml
+COLLECTION = CONTRACT.collection_path
 TOKEN_A = "dev-token-org-a"
 TOKEN_B = "dev-token-org-b"
 ORG_A = "org_blueai"
 ORG_B = "org_partner"
-COOKIE = "better-auth.session_token"
-MAX_BODY = 65_536
+COOKIE = CONTRACT.cookie_name
+MAX_BODY = CONTRACT.max_body_bytes
 
 DOCUMENTED_ID = "cont_" + "b" * 32  # 山田 太郎 / taro@example.com, org A
 B_CONTACT_ID = "cont_d82519c5c6938c4d5f7d2219b5842c96"  # org B's own 山田 太郎
@@ -84,7 +87,7 @@ class Api:
 
     def everything(self, token: str = TOKEN_A) -> list[dict[str, Any]]:
         """The caller's whole list, oldest first."""
-        response = self.get(COLLECTION, token=token, params={"limit": 200, "order": "asc"})
+        response = self.get(COLLECTION, token=token, params={"limit": CONTRACT.max_limit, "order": "asc"})
         assert response.status_code == 200, response.text
         items: list[dict[str, Any]] = response.json()["items"]
         return items
@@ -127,5 +130,5 @@ BAD_HEADER = "The Authorization header must be 'Bearer <token>'."
 INVALID_TOKEN = "The token is not valid."
 CONTACT_NOT_FOUND = "Contact not found."
 PATH_NOT_FOUND = "Not found."
-TOO_LARGE = "The request body exceeds 65536 bytes."
+TOO_LARGE = f"The request body exceeds {MAX_BODY} bytes."
 MALFORMED = [{"field": "", "message": "malformed JSON"}]

@@ -86,7 +86,7 @@ HANDLERS_BEFORE = dict(HANDLERS)
 def test_a_bad_body_is_counted_and_logged_loudly(
     checked: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setitem(HANDLERS, "listContacts", drop_total)
+    monkeypatch.setitem(checked.app.state.mock.handlers, "listContacts", drop_total)
     with caplog.at_level(logging.INFO, logger="mock_server"):
         response = checked.get(COLLECTION, params={"limit": 2})
     assert response.status_code == 200 and "total" not in response.json()  # sent as it is, but reported
@@ -106,7 +106,7 @@ def test_an_extra_field_in_a_contact_is_a_violation(
         reply = HANDLERS_BEFORE["getContact"](call)
         return Reply({"contact": {**json.loads(reply.body)["contact"], "organization": "org_blueai"}})
 
-    monkeypatch.setitem(HANDLERS, "getContact", leaky)
+    monkeypatch.setitem(checked.app.state.mock.handlers, "getContact", leaky)
     with caplog.at_level(logging.ERROR, logger="mock_server"):
         assert checked.get(item(DOCUMENTED_ID)).status_code == 200
     assert violations(checked) == 1
@@ -116,7 +116,7 @@ def test_an_extra_field_in_a_contact_is_a_violation(
 def test_without_the_option_nothing_is_checked(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setitem(HANDLERS, "listContacts", drop_total)
+    monkeypatch.setitem(api.app.state.mock.handlers, "listContacts", drop_total)
     with caplog.at_level(logging.INFO, logger="mock_server"):
         assert api.get(COLLECTION).status_code == 200
     assert violations(api) == 0

@@ -11,9 +11,8 @@ import httpx
 import pytest
 import respx
 
-from contract_tests import failures
+from contract_tests import contract, failures
 from contract_tests.client import (
-    COLLECTION,
     ApiClient,
     TargetRateLimited,
     TargetTimeout,
@@ -27,6 +26,7 @@ from contract_tests.target import Target
 BASE_URL = "http://deployment.test"
 TOKEN = "secret-token"
 CONTACT_ID = "cont_" + "1" * 32
+COLLECTION = contract.default().collection_path
 
 
 def make_client(token: str = TOKEN, style: str = "bearer") -> ApiClient:
