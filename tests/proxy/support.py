@@ -231,6 +231,12 @@ class Rig:
         if not (path == "/" or path.startswith(("/__admin", "/docs", "/openapi"))):
             self.forwarded += 1
 
+    def reset(self) -> None:
+        """Forget every violation, counter and client history; start counting again."""
+        self.settle()
+        self.proxy.monitor.reset()
+        self.forwarded = 0
+
     def settle(self) -> None:
         """Wait until the proxy has checked every exchange sent so far (checks run after the answer)."""
         deadline = time.monotonic() + 10
@@ -253,7 +259,6 @@ def rig(upstream_app: ASGIApp, **options: Any) -> Iterator[Rig]:
         proxy = create_app(SPEC, ProxyOptions(upstream=upstream, **options))
         with serve(proxy) as url:
             r = Rig(proxy, url, upstream)
-            proxy.monitor.reset()
             try:
                 yield r
             finally:
