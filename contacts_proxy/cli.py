@@ -132,4 +132,7 @@ def main(
         date_header=False,
         lifespan="on",
     )
-    ReadyServer(config, ready_file).run()
+    try:
+        ReadyServer(config, ready_file).run()  # the reports are written as it shuts down
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down cleanly
+        sys.exit(130)
