@@ -51,6 +51,7 @@ class ProxyOptions:
     junit: Path | None = None
     capacity: int = 10_000  # violations kept in memory (the counts are exact)
     max_connections: int = 200
+    check: bool = True  # False: forward and count only (to measure what the checks cost)
     access: MockOptions = field(init=False)
 
     def __post_init__(self) -> None:
@@ -187,7 +188,7 @@ def create_app(spec: Spec, options: ProxyOptions, monitor: Monitor | None = None
     forwarder = Forwarder(
         httpx.URL(options.upstream),
         client,
-        monitor.record,
+        monitor.record if options.check else monitor.count,
         monitor.proxy_error,
         preserve_host=options.preserve_host,
         access_line=direct_writer(),

@@ -63,6 +63,11 @@ def _upstream(ctx: click.Context, param: click.Parameter, value: str) -> str:
 )
 @click.option("--admin-token", default=None, help="Require this token for /__admin (needed beyond loopback).")
 @click.option(
+    "--check/--no-check",
+    default=True,
+    help="--no-check forwards and counts only (to measure what the checks cost).",
+)
+@click.option(
     "--max-violations", type=click.IntRange(1, 10_000_000), default=10_000, help="Violations kept in memory."
 )
 @click.option(
@@ -86,6 +91,7 @@ def main(
     no_cors: bool,
     cors_origins: str,
     admin_token: str | None,
+    check: bool,
     max_violations: int,
     ready_file: Path | None,
     log_level: str,
@@ -106,6 +112,7 @@ def main(
         report=report,
         junit=junit,
         capacity=max_violations,
+        check=check,
     )
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)
@@ -117,6 +124,7 @@ def main(
         f"  spec file: {spec.source}",
         "  reports at exit: " + (", ".join(str(p) for p in (report, junit) if p) or "none (--report FILE)"),
         "  CORS: " + ("off" if no_cors else (", ".join(options.cors_origins) or "any localhost origin")),
+        "  checks: " + ("every exchange" if check else "OFF (--no-check: forwarding only)"),
         "  admin API: " + ("token required" if admin_token else "loopback clients only"),
     ]
     click.echo("\n".join(lines))

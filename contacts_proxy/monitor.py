@@ -41,6 +41,10 @@ class Monitor:
                 "contacts-proxy: checking %s %s failed (the exchange was forwarded)", ex.method, ex.path
             )
 
+    def count(self, ex: Exchange) -> None:
+        """--no-check: forwarded, counted, not judged."""
+        self.ledger.exchanges += 1
+
     def _operation_id(self, ex: Exchange) -> str | None:
         route = self.checks.route(ex.path)
         operation = route.operations.get(ex.method) if route else None
