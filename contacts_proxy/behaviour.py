@@ -29,11 +29,11 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from contract_tests.model import NAME_FIELDS, WRITABLE, instant, is_change
+from contract_tests.model import NAME_FIELDS, WRITABLE, is_change
 from mock_server.errors import ValidationFailed
 from mock_server.validation import parse_query
 
-from .checks import AMBIGUOUS_SPACE, Finding, Route, contacts_in, request_object
+from .checks import AMBIGUOUS_SPACE, Finding, Route, contacts_in, instant, request_object
 from .records import Exchange, NotJSON
 
 # A response that broke one of these is not evidence of behaviour.
