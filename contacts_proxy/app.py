@@ -36,6 +36,7 @@ from .report import junit_xml, write_reports
 logger = logging.getLogger("contacts_proxy")
 
 ADMIN = "/__admin"
+POOL_SHARDS = 8  # keep-alive pools used in turn (see forward.py)
 _OWN_PATHS = ("/docs", "/openapi.yaml", "/openapi.json")
 
 
@@ -177,17 +178,19 @@ async def _root(request: Request) -> Response:
 def create_app(spec: Spec, options: ProxyOptions, monitor: Monitor | None = None) -> ProxyApp:
     """The proxy for `options.upstream`, checking against `spec`."""
     monitor = monitor or Monitor(spec, options.upstream, options.capacity)
-    client = httpx.AsyncClient(
-        timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 10.0)),
-        limits=httpx.Limits(
-            max_connections=options.max_connections, max_keepalive_connections=options.max_connections
-        ),
-        follow_redirects=False,
-        trust_env=False,  # HTTP(S)_PROXY of the environment would send staging traffic elsewhere
-    )
+    per_shard = max(1, options.max_connections // POOL_SHARDS)
+    clients = [
+        httpx.AsyncClient(
+            timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 10.0)),
+            limits=httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard),
+            follow_redirects=False,
+            trust_env=False,  # HTTP(S)_PROXY of the environment would send staging traffic elsewhere
+        )
+        for _ in range(POOL_SHARDS)
+    ]
     forwarder = Forwarder(
         httpx.URL(options.upstream),
-        client,
+        clients,
         monitor.record if options.check else monitor.count,
         monitor.proxy_error,
         preserve_host=options.preserve_host,
@@ -205,7 +208,8 @@ def create_app(spec: Spec, options: ProxyOptions, monitor: Monitor | None = None
             yield
         finally:
             await flusher.stop()
-            await client.aclose()
+            for client in clients:
+                await client.aclose()
             written = write_reports(monitor.ledger, options.report, options.junit)
             ledger = monitor.ledger
             logger.warning(

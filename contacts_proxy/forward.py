@@ -9,15 +9,20 @@ decoded or re-serialised. Redirects are passed on, never followed. Copies of
 both bodies (up to 1 MiB each) are handed to the checks after the response has
 been sent, so checking never delays the client.
 
+Upstream connections are kept alive in a few httpx.AsyncClient pools used in
+turn: httpcore scans every pooled connection on every request, so one pool of
+N connections costs O(N) per request; shards keep that scan short.
+
 `Host` is set to the upstream's, as a reverse proxy does, so virtual hosts and
 TLS work (`preserve_host=True` keeps the client's).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import httpx
 from starlette.responses import JSONResponse
@@ -40,6 +45,7 @@ HOP_BY_HOP = frozenset(
         "trailer",
         "transfer-encoding",
         "upgrade",
+        "expect",  # not hop-by-hop, but answered here: uvicorn sent the client its 100 Continue
     }
 )
 OUTCOME_HEADER = "x-contacts-proxy"  # on the proxy's own answers: which outcome, never the upstream's
@@ -87,7 +93,7 @@ class Forwarder:
     def __init__(
         self,
         upstream: httpx.URL,
-        client: httpx.AsyncClient,
+        clients: Sequence[httpx.AsyncClient],
         on_exchange: Callable[[Exchange], None],
         on_failure: Callable[[], None],
         *,
@@ -96,7 +102,8 @@ class Forwarder:
     ) -> None:
         self.upstream = upstream
         self.base_path = upstream.raw_path.split(b"?", 1)[0].rstrip(b"/")
-        self.client = client
+        self.clients = list(clients)
+        self._turn = itertools.cycle(range(len(self.clients)))
         self.on_exchange = on_exchange
         self.on_failure = on_failure
         self.preserve_host = preserve_host
@@ -136,7 +143,8 @@ class Forwarder:
             content=body() if has_body else None,
         )
         try:
-            response = await self.client.send(request, stream=True, follow_redirects=False)
+            client = self.clients[next(self._turn)]
+            response = await client.send(request, stream=True, follow_redirects=False)
         except ClientGone:
             return
         except httpx.TimeoutException as exc:
