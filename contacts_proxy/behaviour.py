@@ -136,10 +136,13 @@ class Behaviour:
         return client
 
     def _history(self, client: Client, contact_id: str) -> History:
-        history = client.contacts.pop(contact_id, None) or History()
-        client.contacts[contact_id] = history
-        while len(client.contacts) > self.max_contacts:
-            client.contacts.popitem(last=False)
+        history = client.contacts.get(contact_id)
+        if history is None:
+            history = client.contacts[contact_id] = History()
+            while len(client.contacts) > self.max_contacts:
+                client.contacts.popitem(last=False)
+        else:
+            client.contacts.move_to_end(contact_id)
         return history
 
     def _record_write(self, contact_id: str, ex: Exchange) -> None:
@@ -187,9 +190,15 @@ class Behaviour:
                     ),
                 )
             )
-        fields = {name: contact[name] for name in WRITABLE}
         updated = instant(contact["updated_at"])
         latest = history.latest
+        if (
+            latest is not None
+            and updated == latest.updated
+            and all(contact[name] == latest.fields[name] for name in WRITABLE)
+        ):
+            return out + self._existed_at(history, ex.started)  # the version seen before: the common case
+        fields = {name: contact[name] for name in WRITABLE}
         if latest is not None:
             if updated == latest.updated and fields != latest.fields:
                 changed = sorted(n for n in WRITABLE if fields[n] != latest.fields[n])
@@ -216,7 +225,7 @@ class Behaviour:
                         ),
                     )
                 )
-        if latest is None or updated >= latest.updated:
+        if latest is None or updated > latest.updated:
             history.latest = Seen(fields, updated, ex.started, ex.answered, label(ex))
         out += self._existed_at(history, ex.started)
         return out
@@ -224,6 +233,8 @@ class Behaviour:
     def _existed_at(self, history: History, moment: float) -> list[tuple[Exchange, Finding]]:
         """The contact existed at `moment`: lists answered before it had no excuse to miss it."""
         history.seen_after = max(history.seen_after, moment)
+        if not history.pending:
+            return []
         confirmed = [(list_ex, f) for answered, list_ex, f in history.pending if answered < moment]
         history.pending = [p for p in history.pending if p[0] >= moment]
         return confirmed
