@@ -228,7 +228,8 @@ class Rig:
 
     def _count(self, response: httpx.Response) -> None:
         path = response.request.url.path
-        if not (path == "/" or path.startswith(("/__admin", "/docs", "/openapi"))):
+        preflight = "access-control-request-method" in response.request.headers  # answered by CORS
+        if not (preflight or path == "/" or path.startswith(("/__admin", "/docs", "/openapi"))):
             self.forwarded += 1
 
     def reset(self) -> None:
