@@ -195,9 +195,12 @@ async def echo(scope: Scope, receive: Receive, send: Send) -> None:
         (b"set-cookie", b"a=1; Path=/"),
         (b"set-cookie", b"b=2; HttpOnly"),
     ]
-    if path.endswith("/gzip"):
-        payload = gzip.compress(b'{"error": {"code": "not_found"}}', mtime=0)  # the same bytes every time
+    if path.endswith(("/gzip", "/gzip-wrong-code")):  # a 404, compressed: the same bytes every time
+        code = b"missing" if path.endswith("wrong-code") else b"not_found"
+        payload = gzip.compress(b'{"error": {"code": "' + code + b'", "message": "Not found."}}', mtime=0)
         headers.append((b"content-encoding", b"gzip"))
+        await _answer(send, 404, headers, payload)
+        return
     await _answer(send, 200, headers, payload)
 
 

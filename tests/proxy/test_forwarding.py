@@ -107,12 +107,13 @@ def test_responses_come_back_as_sent(echo_rig: Rig, suffix: str) -> None:
         assert proxied.status_code == 302  # passed on, never followed
 
 
-def test_a_gzip_answer_is_checked_decoded() -> None:
-    """A gzip-encoded 200 on an unknown contract path is judged on its decoded JSON body."""
+@pytest.mark.parametrize(("suffix", "rules"), [("gzip", []), ("gzip-wrong-code", ["error.code"])])
+def test_a_gzip_answer_is_checked_decoded(suffix: str, rules: list[str]) -> None:
+    """A gzip-encoded 404 on an unknown contract path is judged on its decoded JSON body."""
     with rig(echo) as r:
-        response = r.http.get(f"{CONTACTS}/cont_x/extra/gzip")
-        assert response.status_code == 200
-        assert r.rules == ["status.documented"]
+        response = r.http.get(f"{CONTACTS}/cont_x/extra/{suffix}")
+        assert response.status_code == 404
+        assert r.rules == rules
 
 
 def test_an_unreachable_upstream_is_a_502_of_the_proxy() -> None:
