@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 BROWSER_ARGS := $(if $(CHROMIUM)$(REQUIRE_BROWSER),,--ignore=tests/browser)
 
-.PHONY: install mock test lint lint-spec fuzz bench clean
+.PHONY: install mock proxy test lint lint-spec fuzz bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -22,6 +22,10 @@ install: $(STAMP)
 ## make mock: serve the mock on 127.0.0.1:4010 (extra options: make mock ARGS="--port 4011")
 mock: $(STAMP)
 	$(BIN)/contacts-mock $(ARGS)
+
+## make proxy: the validating proxy on 127.0.0.1:4011 (make proxy ARGS="--upstream https://staging.example.com")
+proxy: $(STAMP)
+	$(BIN)/contacts-proxy $(ARGS)
 
 ## make test: every test (unit, self-tests, hardening, the contract suite in-process and over HTTP)
 test: $(STAMP)
