@@ -15,7 +15,7 @@ NODE_ARGS := $(if $(NPM)$(REQUIRE_NODE),,--ignore=tests/examples/test_typescript
 FAST_ARGS := tests/mock tests/test_openapi.py contract_tests \
 	--ignore=contract_tests/test_schema.py --ignore=contract_tests/test_stateful.py
 
-.PHONY: install mock test test-fast lint lint-spec examples fuzz bench load clean
+.PHONY: install mock proxy test test-fast lint lint-spec examples fuzz bench load clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -29,6 +29,10 @@ install: $(STAMP)
 ## make mock: serve the mock on 127.0.0.1:4010 (extra options: make mock ARGS="--port 4011")
 mock: $(STAMP)
 	$(BIN)/contacts-mock $(ARGS)
+
+## make proxy: the validating proxy on 127.0.0.1:4011 (make proxy ARGS="--upstream https://staging.example.com")
+proxy: $(STAMP)
+	$(BIN)/contacts-proxy $(ARGS)
 
 ## make test: every test (unit, self-tests, hardening, the contract suite in-process and over HTTP)
 test: $(STAMP)

@@ -28,9 +28,11 @@ import yaml
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 
+from .app import create_app
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
 from .handlers import Call, Handler, Reply
 from .spec import DEFAULT_SPEC_PATH, parse_spec
+from .state import MockState
 from .store import Contact, Organization
 from .store import OrganizationFactory as Factory
 
@@ -123,8 +125,6 @@ def build_app(
     fixtures_path: Path | None = DEFAULT_FIXTURES_PATH,
 ) -> Any:
     """The seeded mock (the shipped spec and fixtures by default) with `modifiers` applied in order."""
-    from .app import MockState, create_app  # app imports this module's seams' users, not this module
-
     plan = _Plan(copy.deepcopy(yaml.safe_load(spec_path.read_text(encoding="utf-8"))))
     for modifier in modifiers:
         modifier.edit_spec(plan.document)

@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mock_server"
 # Entry points and the public surface: they may import anything, nothing imports them.
-TOP = {"__init__", "__main__", "cli", "testing", "pytest_plugin"}
+TOP = {"__init__", "__main__", "cli", "testing", "pytest_plugin", "modifiers"}  # modifiers: build_app()
 # Who may import the app: only the entry points.
 APP_USERS = TOP
 
