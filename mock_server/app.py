@@ -54,6 +54,8 @@ class MockState:
     journal: Journal = field(default_factory=Journal)
     started: float = field(default_factory=time.monotonic)
     violations: int = 0  # responses that broke the spec (--validate-responses)
+    fixtures: Seed | None = None  # what --fixtures loaded; scenarios build on it (scenarios.py)
+    scenario: str = "default"  # the scenario `seed` holds; reset returns to it
 
     @classmethod
     def seeded(
@@ -67,12 +69,12 @@ class MockState:
         tokens = TokenRegistry()
         for token, org_id in {**(seed.tokens if seed else {}), **(extra_tokens or {})}.items():
             tokens.add(token, org_id)
-        state = cls(spec, Store(), tokens, options, seed, Journal(options.journal_size))
+        state = cls(spec, Store(), tokens, options, seed, Journal(options.journal_size), fixtures=seed)
         state.reset()
         return state
 
     def reset(self) -> None:
-        """Back to the fixtures; every token's organization exists, empty if unseeded."""
+        """Back to the seed (the current scenario's data); every token's organization exists."""
         self.store.load(self.seed.contacts if self.seed else {}, keep=self.tokens.organizations())
 
 

@@ -58,9 +58,13 @@ def parse_timestamp(text: str) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
 def format_timestamp(micros: int) -> str:
     seconds, fraction = divmod(micros, 1_000_000)
-    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    # isoformat of a naive UTC datetime: what strftime("%Y-%m-%dT%H:%M:%S") gives, faster
+    text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
     if fraction == 0:
         return text + "Z"
     if fraction % 1000 == 0:
