@@ -278,7 +278,7 @@ def banner(
 def start_scenario(state: MockState, name: str, generated: Recipe) -> None:
     """The data the mock starts with: the scenario, plus `--generate` contacts if asked."""
     library = Scenarios(state.options.scenarios_dir)
-    library.check()  # a broken user file stops start-up, named
+    library.check(state.spec)  # a broken user file stops start-up, named
     if name == "default" and not generated.count and library.get(name).origin == "shipped":
         return  # the fixtures as loaded: nothing to build
     switch(state, name, scenario_seed(state, name, generated))

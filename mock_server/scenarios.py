@@ -152,11 +152,14 @@ class Scenarios:
             raise UnknownScenario(f"no scenario {name!r}; known: {', '.join(files)}")
         return files[name]
 
-    def check(self) -> None:
-        """Read every user file now, so a broken one stops start-up rather than a later switch."""
+    def check(self, spec: Spec) -> None:
+        """Check every user file now, so a broken one stops start-up rather than a later switch."""
         for scenario in self.files().values():
             if scenario.origin == "user":
-                scenario.read()
+                raw = scenario.read()
+                if "organizations" in raw:
+                    layout = {"organizations": raw["organizations"]}
+                    parse_fixtures(layout, spec, source=scenario.location, allow_tokens=False)
 
     def build(
         self,
