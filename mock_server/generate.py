@@ -274,12 +274,22 @@ def _tristate(rng: random.Random, shares: tuple[float, float]) -> str | None:
 
 
 _EPOCH = datetime(1970, 1, 1)
+DAY_MS = 24 * 3600 * 1000
+
+
+@functools.lru_cache(maxsize=1024)
+def _day(days: int) -> str:
+    return (_EPOCH + timedelta(days=days)).date().isoformat()
 
 
 def _timestamp(ms: int) -> str:
     """store.format_timestamp for whole milliseconds, at a fraction of its cost."""
-    text = (_EPOCH + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds")
-    return (text[:-4] if text.endswith(".000") else text) + "Z"
+    days, rest = divmod(ms, DAY_MS)
+    seconds, millis = divmod(rest, 1000)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    fraction = f".{millis:03d}Z" if millis else "Z"
+    return f"{_day(days)}T{hours:02d}:{minutes:02d}:{seconds:02d}{fraction}"
 
 
 def generate(org_id: str, recipe: Recipe, already: int = 0) -> list[dict[str, Any]]:
