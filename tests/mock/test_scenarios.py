@@ -10,8 +10,11 @@ import pytest
 from devkit import OUTSIDER, build, call
 from mockkit import COLLECTION, ORG_A, ORG_B, TOKEN_A, TOKEN_B, Api, assert_error, item
 
+from mock_server import MockState, create_app, load_fixtures
 from mock_server.errors import FixtureError
 from mock_server.fixtures import Seed
+from mock_server.options import MockOptions
+from mock_server.reload import Watcher
 from mock_server.scenarios import ScenarioError, Scenarios, UnknownScenario
 from mock_server.spec import Spec
 
@@ -304,3 +307,25 @@ def test_a_badly_named_file_and_an_unknown_name(tmp_path: Path) -> None:
         Scenarios(tmp_path).files()
     with pytest.raises(UnknownScenario, match="known: default, edge"):
         Scenarios().get("nothing")
+
+
+def test_a_fixture_reload_rebuilds_the_current_scenario(
+    spec: Spec, seed_json: dict[str, Any], tmp_path: Path
+) -> None:
+    fixtures_path = tmp_path / "seed.json"
+    fixtures_path.write_text(json.dumps(seed_json), encoding="utf-8")
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    write(folder, "plus", {"base": "fixtures", "generate": 2})
+    options = MockOptions(fixtures_path=fixtures_path, scenarios_dir=folder, reload=True)
+    state = MockState.seeded(spec, load_fixtures(fixtures_path, spec), options=options)
+    app = create_app(state)
+    api = Api(app)
+    assert switch(api, "plus").json()["contacts"] == 48 + 4
+    edited = json.loads(json.dumps(seed_json))
+    edited["organizations"][0]["contacts"].pop()
+    fixtures_path.write_text(json.dumps(edited), encoding="utf-8")
+    Watcher(app, state).reload()
+    assert state.scenario == "plus"
+    admin(api, "POST", "/__admin/reset")
+    assert counts(api) == (39 + 2, 8 + 2)
