@@ -307,7 +307,7 @@ def generate(org_id: str, recipe: Recipe, already: int = 0) -> list[dict[str, An
     slots = [company for company, size in zip(companies, sizes, strict=True) for _ in range(size)]
     rng.shuffle(slots)
     until_ms = parse_timestamp(recipe.until) // 1000
-    batches = [until_ms - rng.randrange(YEAR_MS) for _ in range(max(1, count // 150))]
+    batches = [until_ms - 1 - rng.randrange(YEAR_MS) for _ in range(max(1, count // 150))]
     ja_last = rng.choices(pools.ja_last, cum_weights=pools.ja_last_weights, k=count)
     records = []
     taken_emails: set[str] = set()
