@@ -4,6 +4,7 @@ and `python -m mock_server.data`."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -210,8 +211,17 @@ def test_data_errors(args: tuple[str, ...], message: str) -> None:
     assert result.exit_code == 2 and message in result.stderr, result.output
 
 
-def test_data_runs_as_a_module(tmp_path: Path) -> None:
-    out = tmp_path / "out.json"
-    command = [sys.executable, "-m", "mock_server.data", "--generate", "2", "--seed", "1", "-o", str(out)]
-    subprocess.run(command, cwd=REPO, check=True, timeout=60)
-    assert len(json.loads(out.read_text(encoding="utf-8"))["organizations"][0]["contacts"]) == 2
+@pytest.mark.parametrize("hash_seeds", [("1", "2")])
+def test_data_runs_as_a_module_with_the_same_bytes_in_every_process(
+    tmp_path: Path, hash_seeds: tuple[str, str]
+) -> None:
+    """Nothing depends on str hashing or set order: two processes, two hash seeds, one output."""
+    outputs = []
+    for hash_seed in hash_seeds:
+        out = tmp_path / f"out-{hash_seed}.json"
+        command = [sys.executable, "-m", "mock_server.data", "--generate", "40", "-o", str(out)]
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run(command, cwd=REPO, env=env, check=True, timeout=60)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(json.loads(outputs[0])["organizations"][0]["contacts"]) == 40
