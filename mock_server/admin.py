@@ -29,6 +29,7 @@ from .errors import (
     error_response,
 )
 from .fixtures import parse_fixtures
+from .scenario_admin import list_scenarios, switch_scenario
 
 if TYPE_CHECKING:
     from .state import MockState
@@ -173,4 +174,6 @@ def admin_routes() -> list[Route]:
         Route(f"{PREFIX}/reset", AdminEndpoint({"POST": reset})),
         Route(f"{PREFIX}/state", AdminEndpoint({"GET": get_state, "PUT": put_state})),
         Route(f"{PREFIX}/requests", AdminEndpoint({"GET": list_requests, "DELETE": clear_requests})),
+        Route(f"{PREFIX}/scenarios", AdminEndpoint({"GET": list_scenarios})),
+        Route(f"{PREFIX}/scenario/{{name}}", AdminEndpoint({"POST": switch_scenario})),
     ]

@@ -12,9 +12,11 @@ import uvicorn
 from .app import create_app
 from .errors import MockServerError
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
+from .generate import DEFAULT_JA_RATIO, MAX_GENERATE, Recipe
 from .logs import configure as configure_logging
 from .options import MockOptions, parse_latency
 from .persistence import load_state
+from .scenarios import Scenarios, scenario_seed, switch
 from .spec import DEFAULT_SPEC_PATH, load_spec
 from .state import MockState
 
@@ -113,6 +115,32 @@ class ReadyServer(uvicorn.Server):
     "--journal-size", type=click.IntRange(1, 1_000_000), default=1000, help="Requests kept in the journal."
 )
 @click.option(
+    "--scenario",
+    default="default",
+    metavar="NAME",
+    help="Start with this named scenario (default, empty, one, few, many, large, edge, or yours).",
+)
+@click.option(
+    "--scenarios",
+    "scenarios_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A folder of your own scenario files (NAME.json); they shadow shipped ones of the same name.",
+)
+@click.option(
+    "--generate",
+    type=click.IntRange(0, MAX_GENERATE),
+    default=0,
+    metavar="N",
+    help="Add N realistic generated contacts to every organization (see docs/scenarios.md).",
+)
+@click.option("--seed", "generate_seed", type=int, default=0, help="Seed of --generate (same data).")
+@click.option(
+    "--ja-ratio",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_JA_RATIO,
+    help="Share of Japanese names among generated contacts (the rest are Latin).",
+)
+@click.option(
     "--ready-file", type=click.Path(dir_okay=False, path_type=Path), help="Written once the mock listens."
 )
 @click.option(
@@ -139,6 +167,11 @@ def main(
     reload: bool,
     validate_responses: bool,
     journal_size: int,
+    scenario: str,
+    scenarios_dir: Path | None,
+    generate: int,
+    generate_seed: int,
+    ja_ratio: float,
     ready_file: Path | None,
     log_level: str,
 ) -> None:
@@ -157,6 +190,7 @@ def main(
         reload=reload,
         fixtures_path=None if empty else fixtures_path,
         extra_tokens=tokens,
+        scenarios_dir=scenarios_dir,
     )
     try:
         spec = load_spec(spec_path)
@@ -168,6 +202,12 @@ def main(
     state = MockState.seeded(spec, seed, tokens, options)
     if not len(state.tokens):
         click.echo("contacts-mock: no tokens: every request would get 401; add --token TOKEN=ORG", err=True)
+        sys.exit(2)
+    generated = Recipe(generate, seed=generate_seed, ja_ratio=ja_ratio)
+    try:
+        start_scenario(state, scenario, generated)
+    except (MockServerError, ValueError) as error:
+        click.echo(f"contacts-mock: cannot start: {error}", err=True)
         sys.exit(2)
     if saved is not None:
         state.store.load(saved.contacts, keep=state.tokens.organizations())
@@ -182,6 +222,7 @@ def main(
             extra=tokens,
             restored=saved is not None,
             ready_file=ready_file,
+            generated=generated,
         )
     )
     configure_logging(log_level)
@@ -204,6 +245,7 @@ def banner(
     extra: dict[str, str],
     restored: bool = False,
     ready_file: Path | None = None,
+    generated: Recipe | None = None,
 ) -> str:
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{port}"
@@ -219,9 +261,25 @@ def banner(
         # --token value came from the operator (often a CI secret) and stays out of the logs.
         shown = token if token in seed_tokens and token not in extra else mask(token)
         lines.append(f"    {shown:<24} organization {org} ({len(org_store)} contacts)")
+    if state.scenario != "default":
+        lines.append(f"  scenario: {state.scenario} (switch: POST {base}/__admin/scenario/NAME)")
+    if generated is not None and generated.count:
+        lines.append(
+            f"  generated: {generated.count} contacts per organization (seed {generated.seed}, "
+            f"{generated.ja_ratio:.0%} Japanese names)"
+        )
     if restored:
         lines.append(f"  state restored from {state.options.state_file}")
     if ready_file is not None:
         lines.append(f"  ready file: {ready_file} (written once the mock listens)")
     lines += [f"  {line}" for line in state.options.describe()]
     return "\n".join(lines)
+
+
+def start_scenario(state: MockState, name: str, generated: Recipe) -> None:
+    """The data the mock starts with: the scenario, plus `--generate` contacts if asked."""
+    library = Scenarios(state.options.scenarios_dir)
+    library.check(state.spec)  # a broken user file stops start-up, named
+    if name == "default" and not generated.count and library.get(name).origin == "shipped":
+        return  # the fixtures as loaded: nothing to build
+    switch(state, name, scenario_seed(state, name, generated))

@@ -88,30 +88,39 @@ def parse_fixtures(raw: Any, spec: Spec, *, source: str = "<fixtures>", allow_to
                 raise FixtureError(f"{source}: token of {org_id} is already used by {seed.tokens[token]}")
             seed.tokens[token] = org_id
         for index, record in enumerate(org["contacts"]):
-            label = f"{source}: organization {org_id}, contact #{index} ({record.get('id', 'no id')})"
-            for error in contact_validator.iter_errors(record):
-                field_name = ".".join(str(p) for p in error.instance_path) or _field_of(error)
-                raise FixtureError(f"{label}: field {field_name!r}: {error.message}")
-            contact = _contact(record, label)
+            if not contact_validator.is_valid(record):  # the fast path; errors are rare
+                label = _label(source, org_id, index, record)
+                for error in contact_validator.iter_errors(record):
+                    field_name = ".".join(str(p) for p in error.instance_path) or _field_of(error)
+                    raise FixtureError(f"{label}: field {field_name!r}: {error.message}")
+            contact = _contact(record, source, org_id, index)
             if contact.id in seen:
+                label = _label(source, org_id, index, record)
                 raise FixtureError(f"{label}: id is already used in organization {seen[contact.id]}")
             seen[contact.id] = org_id
             seed.contacts[org_id].append(contact)
     return seed
 
 
-def _contact(record: Mapping[str, Any], label: str) -> Contact:
-    for name in ("created_at", "updated_at"):
-        try:  # the schema's date-time takes a leap second (`23:59:60Z`); datetime does not
-            parse_timestamp(record[name])
-        except ValueError as exc:
-            raise FixtureError(f"{label}: field {name!r}: {exc}") from None
+def _label(source: str, org_id: str, index: int, record: Mapping[str, Any]) -> str:
+    return f"{source}: organization {org_id}, contact #{index} ({record.get('id', 'no id')})"
+
+
+def _contact(record: Mapping[str, Any], source: str, org_id: str, index: int) -> Contact:
     try:
         contact = Contact.from_json(record)
-    except ValueError as exc:
-        raise FixtureError(f"{label}: {exc}") from None
+    except ValueError as error:
+        label = _label(source, org_id, index, record)
+        for name in ("created_at", "updated_at"):
+            try:  # the schema's date-time takes a leap second (`23:59:60Z`); datetime does not
+                parse_timestamp(record[name])
+            except ValueError as exc:
+                raise FixtureError(f"{label}: field {name!r}: {exc}") from None
+        raise FixtureError(f"{label}: {error}") from None
     if contact.updated_us < contact.created_us:
-        raise FixtureError(f"{label}: field 'updated_at': earlier than created_at")
+        raise FixtureError(
+            f"{_label(source, org_id, index, record)}: field 'updated_at': earlier than created_at"
+        )
     return contact
 
 

@@ -25,6 +25,7 @@ class MockOptions:
     reload: bool = False
     fixtures_path: Path | None = None  # watched by --reload; the seed for POST /__admin/reset
     extra_tokens: dict[str, str] = field(default_factory=dict)
+    scenarios_dir: Path | None = None  # --scenarios: user scenario files, shadowing shipped ones
 
     def origin_allowed(self, origin: str) -> bool:
         """Would CORS let a page of this origin call the mock?"""
@@ -57,6 +58,8 @@ class MockOptions:
             lines.append("reload: watching the spec and the fixtures")
         if self.validate_responses:
             lines.append("validate responses: every response is checked against the spec")
+        if self.scenarios_dir:
+            lines.append(f"scenarios: shipped ones and {self.scenarios_dir} (yours win on a name clash)")
         lines.append(f"request journal: the last {self.journal_size} API requests at /__admin/requests")
         return lines
 

@@ -15,6 +15,7 @@ from .auth import TokenRegistry
 from .errors import MockServerError
 from .fixtures import load_fixtures, parse_fixtures
 from .periodic import Periodic
+from .scenarios import scenario_seed
 from .spec import load_spec
 from .state import MockState
 
@@ -67,6 +68,15 @@ class Watcher:
         # Tokens are rebuilt, so one removed from the fixtures stops working.
         tokens = TokenRegistry({**(seed.tokens if seed else {}), **state.options.extra_tokens})
         state.tokens = tokens
+        state.fixtures = seed
+        if state.scenario != "default":  # reset keeps returning to the scenario, rebuilt on the new data
+            try:
+                state.seed = scenario_seed(state, state.scenario)
+            except MockServerError as error:
+                logger.error(
+                    "contacts-mock: scenario %s no longer loads, back to default: %s", state.scenario, error
+                )
+                state.scenario = "default"
         if not kept:
             state.reset()
         self.on_reload(state)

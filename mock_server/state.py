@@ -33,6 +33,8 @@ class MockState:
     violations: int = 0  # responses that broke the spec (--validate-responses)
     # operationId -> handler; this app's own table (modifiers.WrapHandler changes it, no global)
     handlers: dict[str, Handler] = field(default_factory=lambda: dict(HANDLERS))
+    fixtures: Seed | None = None  # what --fixtures loaded; scenarios build on it (scenarios.py)
+    scenario: str = "default"  # the scenario `seed` holds; reset returns to it
 
     @classmethod
     def seeded(
@@ -49,7 +51,7 @@ class MockState:
         for token, org_id in {**(seed.tokens if seed else {}), **(extra_tokens or {})}.items():
             tokens.add(token, org_id)
         store = Store(organization_factory=organization_factory)
-        state = cls(spec, store, tokens, options, seed, Journal(options.journal_size))
+        state = cls(spec, store, tokens, options, seed, Journal(options.journal_size), fixtures=seed)
         state.reset()
         return state
 
@@ -60,5 +62,5 @@ class MockState:
         return cls.seeded(spec, load_fixtures(DEFAULT_FIXTURES_PATH, spec))
 
     def reset(self) -> None:
-        """Back to the fixtures; every token's organization exists, empty if unseeded."""
+        """Back to the seed (the current scenario's data); every token's organization exists."""
         self.store.load(self.seed.contacts if self.seed else {}, keep=self.tokens.organizations())

@@ -44,6 +44,8 @@ WHITESPACE = (
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# One encoder for every contact: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def new_contact_id() -> str:
@@ -58,9 +60,13 @@ def parse_timestamp(text: str) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
 def format_timestamp(micros: int) -> str:
     seconds, fraction = divmod(micros, 1_000_000)
-    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    # isoformat of a naive UTC datetime: what strftime("%Y-%m-%dT%H:%M:%S") gives, faster
+    text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
     if fraction == 0:
         return text + "Z"
     if fraction % 1000 == 0:
@@ -204,6 +210,20 @@ class Organization:
             raise ValueError(f"duplicate contact id {contact.id}")
         self._index(contact)
 
+    def add_many(self, contacts: Iterable[Contact]) -> None:
+        """`add` for many contacts at once: the sorted indexes are sorted once, not per insert."""
+        created, names = [], []
+        try:
+            for contact in contacts:
+                if contact.id in self._contacts:
+                    raise ValueError(f"duplicate contact id {contact.id}")
+                self._index(contact, sorted_indexes=False)
+                created.append(self._created_keys[contact.id])
+                names.append(self._name_keys[contact.id])
+        finally:  # the indexes hold what the dicts hold, even after a duplicate
+            self._by_created.update(created)
+            self._by_name.update(names)
+
     def page(self, query: ListQuery) -> Page:
         index: list[Any] = self._by_name if query.sort == "name" else self._by_created
         if not query.filtered:
@@ -234,10 +254,10 @@ class Organization:
         json_of = self._json
         return b",".join([json_of[c.id] for c in contacts])
 
-    def _index(self, contact: Contact) -> None:
+    def _index(self, contact: Contact, sorted_indexes: bool = True) -> None:
         cid = contact.id
         self._contacts[cid] = contact
-        self._json[cid] = json.dumps(contact.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+        self._json[cid] = _encode(contact.to_json()).encode()
         hay = haystack(searchable_forms(contact.first_name, contact.last_name, contact.email))
         if isinstance(hay, str):
             self._hay[cid] = hay
@@ -245,8 +265,9 @@ class Organization:
             self._hay_split[cid] = hay
         created, name = _created_key(contact), _name_key(contact)
         self._created_keys[cid], self._name_keys[cid] = created, name
-        self._by_created.add(created)
-        self._by_name.add(name)
+        if sorted_indexes:
+            self._by_created.add(created)
+            self._by_name.add(name)
         if contact.company_id is not None:
             self._by_company.setdefault(contact.company_id, set()).add(cid)
 
@@ -303,9 +324,7 @@ class Store:
         for org_id in keep:
             self.organization(org_id)
         for org_id, items in contacts.items():
-            org = self.organization(org_id)
-            for contact in items:
-                org.add(contact)
+            self.organization(org_id).add_many(items)
         self._changed()
 
     @property
