@@ -22,6 +22,8 @@ OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--timeout", "CONTRACT_TIMEOUT", "seconds to wait for one response (default 30)"),
     ("--profile", "CONTRACT_PROFILE", "quick (default) | thorough"),
     ("--app", "CONTRACT_APP", "module:factory of an ASGI app to test in-process instead of the mock"),
+    ("--workers", "CONTRACT_WORKERS", "processes running tests in parallel: N or auto (default: by latency)"),
+    ("--max-response-mb", "CONTRACT_MAX_RESPONSE_MB", "refuse response bodies larger than this (default 16)"),
 )
 
 
@@ -44,6 +46,8 @@ class Settings:
     timeout: float = 30.0
     profile: str = "quick"
     app: str | None = None
+    workers: int | None = None  # None: automatic
+    max_response_mb: float = 16.0
 
     @property
     def live(self) -> bool:
@@ -88,6 +92,23 @@ class Settings:
             raise SettingsError(f"--rate-limit and --timeout take numbers: {exc}") from None
         if rate is not None and rate <= 0:
             raise SettingsError("--rate-limit must be a positive number of requests per second")
+        if timeout <= 0:
+            raise SettingsError("--timeout must be a positive number of seconds")
+        workers_text = str(raw.get("workers") or "auto").strip().lower()
+        if workers_text == "auto":
+            workers = None
+        elif workers_text.isdigit() and int(workers_text) >= 1:
+            workers = int(workers_text)
+        else:
+            raise SettingsError(
+                f"CONTRACT_WORKERS/--workers must be auto or a whole number >= 1, not {workers_text!r}"
+            )
+        try:
+            max_mb = float(raw["max_response_mb"]) if raw.get("max_response_mb") else 16.0
+        except ValueError:
+            max_mb = -1.0
+        if max_mb <= 0:
+            raise SettingsError("CONTRACT_MAX_RESPONSE_MB/--max-response-mb must be a positive number of MiB")
         read_only = raw.get("read_only")
         return cls(
             base_url=base_url,
@@ -99,4 +120,6 @@ class Settings:
             timeout=timeout,
             profile=profile,
             app=raw.get("app"),
+            workers=workers,
+            max_response_mb=max_mb,
         )

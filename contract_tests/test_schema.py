@@ -17,6 +17,7 @@ import schemathesis
 from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.config import SchemathesisConfig
 
+from .cases import call
 from .conftest import Run, current_run
 
 # examples per operation and state machine steps, by profile
@@ -74,8 +75,8 @@ def build_schema(run: Run) -> Any:
         "headers": {"Authorization": f"Bearer {target.token}"},
         "request-timeout": run.settings.timeout,
     }
-    if run.settings.rate_limit:
-        config["rate-limit"] = f"{run.settings.rate_limit:g}/s"
+    if run.rate_limit:  # this process's share (pytest-xdist workers split the rate)
+        config["rate-limit"] = f"{run.rate_limit:g}/s"
     if run.settings.live:
         config["base-url"] = target.base_url
     schema = schemathesis.openapi.from_dict(
@@ -111,7 +112,7 @@ def _record(run: Run, case: Any, response: Any) -> None:
 
 @schema.parametrize()  # type: ignore[untyped-decorator]
 def test_operation_conforms_to_the_spec(case: Any, run: Run) -> None:
-    response = case.call()
+    response = call(case, run.case_session())  # through the suite's client: rate limit, deadline, stats
     _record(run, case, response)
     case.validate_response(response)
 
