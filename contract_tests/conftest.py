@@ -29,11 +29,14 @@ from .stats import PhaseClock, RequestStats
 from .strategies import Scope
 from .target import Target, build_target
 
-# Hypothesis budgets per profile; the schemathesis budgets live in test_schema.py.
+# Hypothesis budgets per profile; the schemathesis budgets live in test_schema.py. The model-based
+# state machine (test_stateful.py, split in shards) gets max_examples runs of stateful_step_count
+# steps in all: it is the suite's strongest oracle (docs/trust.md has the measurements).
 PROFILES = {
-    "quick": {"max_examples": 12, "stateful_step_count": 12},
+    "quick": {"max_examples": 12, "stateful_step_count": 20},
     "thorough": {"max_examples": 100, "stateful_step_count": 40},
 }
+STATE_MACHINE_RUNS = {"quick": 36, "thorough": 150}
 
 
 @dataclass

@@ -6,16 +6,18 @@ Each worker has its own run tag, cleans up its own data and sends its counts
 (coverage, cleanup, requests) to the controller, which prints one summary.
 `--rate-limit` is shared: each of N workers sends at most rate/N per second.
 
-`auto` (the default) measures the target's round trip first: in-process and
-on a nearby server the suite is CPU-bound and one process is fastest; the
-farther the target, the more workers (one per `MS_PER_WORKER` ms, at most
-`MAX_AUTO_WORKERS`).
+`auto` (the default) measures the target's round trip first (the fastest of
+three cheap GETs, so a busy machine does not pass for a far target): in-process
+and on a nearby server the suite is CPU-bound and one process is fastest; the
+farther the target, the more workers: one per `MS_PER_WORKER` ms of round
+trip, at most `MAX_AUTO_WORKERS` and at most two per CPU (each worker costs a
+second or two of CPU to start).
 """
 
 from __future__ import annotations
 
 import math
-import statistics
+import os
 import time
 from typing import Any
 
@@ -31,7 +33,7 @@ _PROBES = 3
 
 
 def probe_latency(settings: Settings) -> float | None:
-    """Median seconds of a few cheap GETs against a live target (None: in-process or no answer)."""
+    """The fastest of a few cheap GETs, in seconds against a live target (None: in-process or no answer)."""
     if not settings.live or settings.base_url is None:
         return None
     headers = {"Authorization": f"Bearer {settings.token}"}
@@ -54,7 +56,7 @@ def probe_latency(settings: Settings) -> float | None:
                 samples.append(time.perf_counter() - started)
     except httpx.HTTPError:
         return None
-    return statistics.median(samples)
+    return min(samples)
 
 
 def resolve(settings: Settings) -> tuple[int, str]:
@@ -64,7 +66,8 @@ def resolve(settings: Settings) -> tuple[int, str]:
     latency = probe_latency(settings)
     if latency is None:
         return 1, "auto: in-process or no answer to the probe"
-    workers = max(1, min(MAX_AUTO_WORKERS, math.ceil(latency * 1000 / MS_PER_WORKER)))
+    ceiling = min(MAX_AUTO_WORKERS, 2 * (os.cpu_count() or 1))
+    workers = max(1, min(ceiling, math.ceil(latency * 1000 / MS_PER_WORKER)))
     return workers, f"auto: round trip {latency * 1000:.1f} ms"
 
 
