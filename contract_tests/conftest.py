@@ -33,7 +33,7 @@ from .target import Target, build_target
 # state machine (test_stateful.py, split in shards) gets max_examples runs of stateful_step_count
 # steps in all: it is the suite's strongest oracle (docs/trust.md has the measurements).
 PROFILES = {
-    "quick": {"max_examples": 12, "stateful_step_count": 20},
+    "quick": {"max_examples": 12, "stateful_step_count": 12},
     "thorough": {"max_examples": 100, "stateful_step_count": 40},
 }
 STATE_MACHINE_RUNS = {"quick": 36, "thorough": 150}
