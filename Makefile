@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 BROWSER_ARGS := $(if $(CHROMIUM)$(REQUIRE_BROWSER),,--ignore=tests/browser)
 
-.PHONY: install mock test lint lint-spec fuzz bench clean
+.PHONY: install mock test lint lint-spec fuzz bench soak clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -46,6 +46,10 @@ fuzz: $(STAMP)
 ## make bench: the benchmarks (throughput, latency, scale, suite wall time); not part of `make test`
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
+
+## make soak: the quick profile 200 times against correct-but-different servers (ARGS="--runs 20 --jobs 2")
+soak: $(STAMP)
+	$(BIN)/python -m soak $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis reports

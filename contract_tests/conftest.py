@@ -21,9 +21,9 @@ from . import workers
 from .cases import ClientSession
 from .client import ApiClient, Breaker, Throttle
 from .coverage import SpecCoverage, operations_of
-from .failures import Exchange, register_secret
+from .failures import ContractViolation, Exchange, register_secret
 from .ledger import CleanupReport, RunLedger
-from .outcomes import EXIT_INCONCLUSIVE, classify
+from .outcomes import EXIT_INCONCLUSIVE, classify, leaves
 from .settings import OPTIONS, SPEC_PATH, Settings, SettingsError
 from .stats import PhaseClock, RequestStats
 from .strategies import Scope
@@ -261,6 +261,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     found = classify(call.excinfo.value)
     if found is None:
+        _compact_violations(report, call.excinfo.value)
         return
     kind, message = found
     report.contract_outcome = kind  # type: ignore[attr-defined]  # survives pytest-xdist's serialization
@@ -268,6 +269,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.longrepr = "Inconclusive (no verdict, not a contract violation):\n  " + message.replace(
         "\n", "\n  "
     )
+
+
+def _compact_violations(report: pytest.TestReport, error: BaseException) -> None:
+    """Contract violations are shown as their own story (invariant, exchange, curl), no stack trace.
+
+    Hypothesis's notes (the falsifying example, how to reproduce it) are kept.
+    """
+    found = list(leaves(error))
+    if not found or not all(isinstance(leaf, ContractViolation) for leaf in found):
+        return
+    parts: list[str] = []
+    for leaf in found:
+        parts.append(str(leaf))
+        parts += [str(note) for note in getattr(leaf, "__notes__", [])]
+    if error not in found:
+        parts += [str(note) for note in getattr(error, "__notes__", [])]
+    report.longrepr = "\n".join(dict.fromkeys(part for part in parts if part))
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:

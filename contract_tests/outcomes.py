@@ -99,6 +99,11 @@ _MACHINERY_HINTS = {
 }
 
 
+def leaves(error: BaseException) -> Iterator[BaseException]:
+    """The exceptions inside `error`, groups flattened."""
+    yield from _leaves(error)
+
+
 def _leaves(error: BaseException) -> Iterator[BaseException]:
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:
