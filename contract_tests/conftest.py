@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import HealthCheck, settings
+from schemathesis.core.failures import FailureGroup
 
 from . import workers
 from .cases import ClientSession
@@ -262,6 +263,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     found = classify(call.excinfo.value)
     if found is None:
         _compact_violations(report, call.excinfo.value)
+        if isinstance(report.longrepr, str):
+            report.contract_longrepr = report.longrepr  # type: ignore[attr-defined]
         return
     kind, message = found
     report.contract_outcome = kind  # type: ignore[attr-defined]  # survives pytest-xdist's serialization
@@ -269,6 +272,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.longrepr = "Inconclusive (no verdict, not a contract violation):\n  " + message.replace(
         "\n", "\n  "
     )
+    report.contract_longrepr = report.longrepr  # type: ignore[attr-defined]
 
 
 def _compact_violations(report: pytest.TestReport, error: BaseException) -> None:
@@ -276,6 +280,10 @@ def _compact_violations(report: pytest.TestReport, error: BaseException) -> None
 
     Hypothesis's notes (the falsifying example, how to reproduce it) are kept.
     """
+    if isinstance(error, FailureGroup):  # schemathesis's checks: its message is the whole report
+        notes = [str(note) for note in getattr(error, "__notes__", [])]
+        report.longrepr = "\n".join([error.message, *notes])
+        return
     found = list(leaves(error))
     if not found or not all(isinstance(leaf, ContractViolation) for leaf in found):
         return
@@ -286,6 +294,14 @@ def _compact_violations(report: pytest.TestReport, error: BaseException) -> None
     if error not in found:
         parts += [str(note) for note in getattr(error, "__notes__", [])]
     report.longrepr = "\n".join(dict.fromkeys(part for part in parts if part))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
+    """Keep our readable report: schemathesis's plugin rewrites exception groups' reports here."""
+    text = getattr(report, "contract_longrepr", None)
+    if text:
+        report.longrepr = text
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
