@@ -15,7 +15,7 @@ NODE_ARGS := $(if $(NPM)$(REQUIRE_NODE),,--ignore=tests/examples/test_typescript
 FAST_ARGS := tests/mock tests/test_openapi.py contract_tests \
 	--ignore=contract_tests/test_schema.py --ignore=contract_tests/test_stateful.py
 
-.PHONY: install mock proxy test test-fast lint lint-spec examples fuzz bench load clean
+.PHONY: install mock proxy test test-fast lint lint-spec examples fuzz bench load soak clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -72,6 +72,10 @@ load: $(STAMP)
 ## make bench: the benchmarks (throughput, latency, scale, suite wall time); not part of `make test`
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
+
+## make soak: the quick profile 200 times against correct-but-different servers (ARGS="--runs 20 --jobs 2")
+soak: $(STAMP)
+	$(BIN)/python -m soak $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis reports

@@ -1,4 +1,14 @@
-"""The suite's HTTP client: one place that sends, throttles, records and reports."""
+"""The suite's HTTP client: one place that sends, throttles, records and reports.
+
+Guarantees, whatever the target does: every request ends within `timeout`
+seconds in total (connect, headers and body: a body that trickles in is cut at
+the deadline, not per read); a body larger than `max_response_bytes` is
+refused; a redirect loop or a redirect off the API, a broken connection, a
+timeout, a deployment that stays rate-limited each end the test with its own
+:class:`~contract_tests.outcomes.TargetError`, never a contract verdict. After
+`Breaker.threshold` such errors in a row nothing more is sent: the rest of
+the run is inconclusive at once instead of waiting out every timeout.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +21,38 @@ from typing import Any
 import httpx
 
 from .contract import active
+from .deadline import DeadlineTransport, request_deadline
 from .failures import Exchange
+from .outcomes import (
+    TargetConnectionLost,
+    TargetDown,
+    TargetError,
+    TargetRateLimited,
+    TargetRedirected,
+    TargetRedirectLoop,
+    TargetResponseTooLarge,
+    TargetTimeout,
+    TargetUnreachable,
+)
+from .stats import RequestStats
 from .target import Target
+
+__all__ = [
+    "ApiClient",
+    "Breaker",
+    "TargetError",
+    "TargetRateLimited",
+    "TargetTimeout",
+    "TargetUnreachable",
+    "Throttle",
+    "collection_path",
+    "contact_path",
+]
 
 _MAX_RATE_LIMIT_RETRIES = 3
 _MAX_RETRY_AFTER = 30.0
-
-
-class TargetError(Exception):
-    """The target could not be reached or did not answer; not a contract verdict."""
-
-
-class TargetUnreachable(TargetError):
-    pass
-
-
-class TargetTimeout(TargetError):
-    pass
-
-
-class TargetRateLimited(TargetError):
-    pass
+_MAX_REDIRECT_HOPS = 10
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # a full page of the largest contacts is about 3 MB
 
 
 class Throttle:
@@ -58,6 +79,37 @@ def collection_path() -> str:
     return active().collection_path
 
 
+class Breaker:
+    """Stops sending after `threshold` target errors in a row: the target is down, say so at once."""
+
+    threshold = 3
+
+    def __init__(self) -> None:
+        self._failures = 0
+        self._last = ""
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        with self._lock:
+            if self._failures >= self.threshold:
+                raise TargetDown(
+                    f"not sent: the last {self._failures} requests failed without an answer "
+                    f"(last: {self._last}); no verdict is possible against this target"
+                )
+
+    def success(self) -> None:
+        with self._lock:
+            self._failures = 0
+
+    def failure(self, error: TargetError) -> None:
+        with self._lock:
+            self._failures += 1
+            self._last = f"{error.kind}: {error}"
+
+    def reset(self) -> None:
+        self.success()
+
+
 def contact_path(contact_id: str) -> str:
     return active().contact_path(contact_id)
 
@@ -72,6 +124,9 @@ class ApiClient:
     throttle: Throttle = field(default_factory=lambda: Throttle(None))
     timeout: float = 30.0
     observers: list[Callable[[Exchange], None]] = field(default_factory=list)
+    breaker: Breaker = field(default_factory=Breaker)
+    stats: RequestStats | None = None
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def __repr__(self) -> str:
         # Short, and without the token: Hypothesis prints it with a failing example.
@@ -84,7 +139,7 @@ class ApiClient:
     def __post_init__(self) -> None:
         self._http = httpx.Client(
             base_url=self.target.base_url,
-            transport=self.target.transport(),
+            transport=self.target.transport() or DeadlineTransport(),
             timeout=self.timeout,
             follow_redirects=False,
         )
@@ -100,6 +155,9 @@ class ApiClient:
             self.throttle,
             self.timeout,
             self.observers,
+            self.breaker,
+            self.stats,
+            self.max_response_bytes,
         )
 
     def credentials(self) -> dict[str, str]:
@@ -141,21 +199,107 @@ class ApiClient:
             observer(exchange)
         return exchange
 
+    def send_raw(self, method: str, url: str, headers: Mapping[str, str], content: bytes | None) -> Exchange:
+        """Send a request built elsewhere (schemathesis), with every guarantee of this client."""
+        request = self._http.build_request(method, url, headers=headers, content=content)
+        return self._send(request)
+
     def _send(self, request: httpx.Request) -> Exchange:
+        self.breaker.check()
         self.throttle.wait()
         started = time.perf_counter()
         try:
-            response = self._http.send(request)
+            with request_deadline(self.timeout):
+                response = self._receive(request, started)
+                self._check_redirect(request, response)
+        except TargetError as error:
+            self.breaker.failure(error)
+            if self.stats is not None:
+                self.stats.record_failure()
+            raise
+        elapsed = time.perf_counter() - started
+        self.breaker.success()
+        if self.stats is not None:
+            self.stats.record(elapsed)
+        return Exchange(request, response, elapsed)
+
+    def _receive(self, request: httpx.Request, started: float) -> httpx.Response:
+        """The whole response, or a TargetError that says what went wrong."""
+        what = f"{request.method} {request.url}"
+        received = 0
+        try:
+            response = self._http.send(request, stream=True)
+            try:
+                chunks = []
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > self.max_response_bytes:
+                        raise TargetResponseTooLarge(
+                            f"{what}: the response body exceeds {self.max_response_bytes:,} bytes "
+                            f"(status {response.status_code}); no answer of this API is that large"
+                        )
+                    chunks.append(chunk)
+                    if time.perf_counter() - started > self.timeout:
+                        raise httpx.ReadTimeout("overall deadline", request=request)
+                response._content = b"".join(chunks)
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
+            progress = f"; {received:,} bytes of the body had arrived" if received else ""
             raise TargetTimeout(
-                f"{request.method} {request.url}: no answer within {self.timeout:g} s "
-                f"({type(exc).__name__}); raise --timeout for a slow deployment"
+                f"{what}: no answer within {self.timeout:g} s ({type(exc).__name__}{progress}); "
+                "raise --timeout for a slow deployment"
             ) from None
+        except httpx.ConnectError as exc:
+            raise TargetUnreachable(f"{what}: cannot reach the target: {type(exc).__name__}: {exc}") from None
         except httpx.TransportError as exc:
-            raise TargetUnreachable(
-                f"{request.method} {request.url}: cannot reach the target: {type(exc).__name__}: {exc}"
+            progress = f" after {received:,} bytes of the body" if received else ""
+            raise TargetConnectionLost(
+                f"{what}: the connection broke before the answer was complete{progress}: "
+                f"{type(exc).__name__}: {exc}"
             ) from None
-        return Exchange(request, response, time.perf_counter() - started)
+        return response
+
+    def _check_redirect(self, request: httpx.Request, response: httpx.Response) -> None:
+        """A redirect loop or a redirect off the API's origin is a misconfigured target, not a verdict.
+
+        The contract documents no redirect; a redirect within the API stays an answer
+        for the tests to judge. GET redirects are followed (at most 10 hops, same
+        origin, within the deadline) only to tell a loop from a detour.
+        """
+        if not response.is_redirect:
+            return
+        what = f"{request.method} {request.url}"
+        chain = [request.url]
+        current = response
+        for _ in range(_MAX_REDIRECT_HOPS):
+            location = current.headers.get("location", "")
+            following = chain[-1].join(location)
+            if following.copy_with(fragment=None) in chain:
+                hops = " -> ".join(str(url) for url in [*chain, following])
+                raise TargetRedirectLoop(f"{what}: a redirect loop: {hops}")
+            if (following.scheme, following.host, following.port) != (
+                request.url.scheme,
+                request.url.host,
+                request.url.port,
+            ):
+                raise TargetRedirected(
+                    f"{what}: answered {response.status_code} with Location {location}, off the API's "
+                    "origin (a login page? http vs https?); check --base-url"
+                )
+            chain.append(following)
+            if request.method != "GET":
+                return
+            try:
+                current = self._http.send(
+                    self._http.build_request("GET", following, headers=request.headers), stream=True
+                )
+                current.close()
+            except httpx.HTTPError:
+                return  # the detour itself fails: leave the redirect to the tests to judge
+            if not current.is_redirect:
+                return
+        raise TargetRedirectLoop(f"{what}: more than {_MAX_REDIRECT_HOPS} redirects in a row")
 
     # The five operations, as the docs name them.
     def list(self, params: Mapping[str, Any] | list[tuple[str, Any]] | None = None) -> Exchange:

@@ -1,30 +1,44 @@
-"""The suite's pytest plugin: options, the target, clients, cleanup and the coverage report."""
+"""The suite's pytest plugin: options, the target, clients, cleanup and the end-of-run report.
+
+Outcomes: a test passes, finds a contract violated, or is *inconclusive* (see
+`outcomes.py`): no verdict because the target or the testing machinery failed.
+Exit status: 0 all passed; 1 a contract violation (or anything left behind);
+75 (`EXIT_INCONCLUSIVE`) inconclusive tests and no violation.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, settings
+from schemathesis.core.failures import FailureGroup
 
-from . import contract
-from .client import ApiClient, Throttle
+from . import contract, workers
+from .cases import ClientSession
+from .client import ApiClient, Breaker, Throttle
 from .coverage import SpecCoverage, operations_of
-from .failures import Exchange, register_secret
+from .failures import ContractViolation, Exchange, register_secret
 from .invariants import check_exchange
 from .ledger import CleanupReport, RunLedger
+from .outcomes import EXIT_INCONCLUSIVE, classify, leaves
 from .settings import OPTIONS, Settings, SettingsError
+from .stats import PhaseClock, RequestStats
 from .strategies import Scope
 from .target import Target, build_target
 
-# Hypothesis budgets per profile; the schemathesis budgets live in test_schema.py.
+# Hypothesis budgets per profile; the schemathesis budgets live in test_schema.py. The model-based
+# state machine (test_stateful.py, split in shards) gets max_examples runs of stateful_step_count
+# steps in all: it is the suite's strongest oracle (docs/trust.md has the measurements).
 PROFILES = {
     "quick": {"max_examples": 12, "stateful_step_count": 12},
     "thorough": {"max_examples": 100, "stateful_step_count": 40},
 }
+STATE_MACHINE_RUNS = {"quick": 36, "thorough": 150}
 
 
 @dataclass
@@ -40,6 +54,22 @@ class Run:
     throttle: Throttle | None = None
     cleanup: CleanupReport | None = None
     clients: list[ApiClient] = field(default_factory=list)
+    share: int = 1  # processes sharing the run (pytest-xdist workers): each sends 1/share of the rate
+    breaker: Breaker = field(default_factory=Breaker)
+    stats: RequestStats = field(default_factory=RequestStats)
+    clock: PhaseClock = field(default_factory=PhaseClock)
+    workers_note: str = ""
+    outcomes: dict[str, list[tuple[str, str]]] = field(
+        default_factory=lambda: {"violation": [], "inconclusive": []}
+    )
+    worker_reports: list[dict[str, Any]] = field(default_factory=list)
+    exit_status: int = 0
+    _session: ClientSession | None = None
+
+    @property
+    def rate_limit(self) -> float | None:
+        """This process's share of --rate-limit."""
+        return self.settings.rate_limit / self.share if self.settings.rate_limit else None
 
     def __repr__(self) -> str:
         # Short: Hypothesis prints the arguments of a failing example, fixtures included.
@@ -58,11 +88,27 @@ class Run:
 
     def client(self, token: str | None, style: str, *, observed: bool = True) -> ApiClient:
         if self.throttle is None:
-            self.throttle = Throttle(self.settings.rate_limit)
+            self.throttle = Throttle(self.rate_limit)
         observers: list[Callable[[Exchange], None]] = [self.observe] if observed else []
-        client = ApiClient(self.get_target(), token, style, self.throttle, self.settings.timeout, observers)
+        client = ApiClient(
+            self.get_target(),
+            token,
+            style,
+            self.throttle,
+            self.settings.timeout,
+            observers,
+            self.breaker,
+            self.stats,
+            int(self.settings.max_response_mb * 1024 * 1024),
+        )
         self.clients.append(client)
         return client
+
+    def case_session(self) -> ClientSession:
+        """The requests session schemathesis sends through (its test records coverage itself)."""
+        if self._session is None:
+            self._session = ClientSession(self.client(None, "none", observed=False))
+        return self._session
 
     def observe(self, exchange: Exchange) -> None:
         request = exchange.request
@@ -117,8 +163,18 @@ def pytest_configure(config: pytest.Config) -> None:
     except (OSError, yaml.YAMLError, contract.ContractError) as error:
         raise pytest.UsageError(f"contract suite: {run_settings.spec}: {error}") from None
     contract.activate(spec_contract)
-    config.stash[RUN_KEY] = Run(run_settings, document, spec_contract, SpecCoverage(operations_of(document)))
-    _CURRENT.append(config.stash[RUN_KEY])
+    run = Run(run_settings, document, spec_contract, SpecCoverage(operations_of(document)))
+    run.share = workers.worker_count(config)
+    if not workers.is_worker(config):
+        count, why = workers.resolve(run_settings)
+        if workers.distribute(config, count):
+            run.workers_note = f"workers: {config.getoption('numprocesses')} ({why})"
+        else:
+            run.workers_note = (
+                f"workers: 1 ({why})" if count == 1 else f"workers: 1 ({why}; pytest-xdist off)"
+            )
+    config.stash[RUN_KEY] = run
+    _CURRENT.append(run)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -203,38 +259,181 @@ def _close_clients(run: Run) -> Iterator[None]:
         client.close()
 
 
+def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
+    if _CURRENT:
+        _CURRENT[-1].clock.test_started()
+
+
+def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
+    if _CURRENT:
+        _CURRENT[-1].clock.test_finished()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """An error that is no verdict (target, Hypothesis machinery) becomes an inconclusive report."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if call.excinfo is None or not report.failed:
+        return
+    found = classify(call.excinfo.value)
+    if found is None:
+        _compact_violations(report, call.excinfo.value)
+        if isinstance(report.longrepr, str):
+            report.contract_longrepr = report.longrepr  # type: ignore[attr-defined]
+        return
+    kind, message = found
+    report.contract_outcome = kind  # type: ignore[attr-defined]  # survives pytest-xdist's serialization
+    report.user_properties.append(("outcome", kind))
+    report.longrepr = "Inconclusive (no verdict, not a contract violation):\n  " + message.replace(
+        "\n", "\n  "
+    )
+    report.contract_longrepr = report.longrepr  # type: ignore[attr-defined]
+
+
+def _compact_violations(report: pytest.TestReport, error: BaseException) -> None:
+    """Contract violations are shown as their own story (invariant, exchange, curl), no stack trace.
+
+    Hypothesis's notes (the falsifying example, how to reproduce it) are kept.
+    """
+    if isinstance(error, FailureGroup):  # schemathesis's checks: its message is the whole report
+        notes = [str(note) for note in getattr(error, "__notes__", [])]
+        report.longrepr = "\n".join([error.message, *notes])
+        return
+    found = list(leaves(error))
+    if not found or not all(isinstance(leaf, ContractViolation) for leaf in found):
+        return
+    parts: list[str] = []
+    for leaf in found:
+        parts.append(str(leaf))
+        parts += [str(note) for note in getattr(leaf, "__notes__", [])]
+    if error not in found:
+        parts += [str(note) for note in getattr(error, "__notes__", [])]
+    report.longrepr = "\n".join(dict.fromkeys(part for part in parts if part))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
+    """Keep our readable report: schemathesis's plugin rewrites exception groups' reports here."""
+    text = getattr(report, "contract_longrepr", None)
+    if text:
+        report.longrepr = text
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    if report.failed and getattr(report, "contract_outcome", None) == "inconclusive":
+        return "inconclusive", "I", "INCONCLUSIVE"
+    return None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    run = _CURRENT[-1] if _CURRENT else None
+    if run is None or not report.failed:
+        return
+    kind = "inconclusive" if getattr(report, "contract_outcome", None) == "inconclusive" else "violation"
+    text = str(report.longrepr) if kind == "inconclusive" else ""
+    run.outcomes[kind].append((report.nodeid, text))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker finished; keep what it reports for the run's summary."""
+    output = getattr(node, "workeroutput", {}).get("contract")
+    if output and _CURRENT:
+        _CURRENT[-1].worker_reports.append(output)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(RUN_KEY, None)
-    if run is None or run.target is None:
+    if run is None:
         return
-    if not run.settings.read_only:
+    run.clock.close(run.stats)
+    if run.target is not None and not run.settings.read_only:
         # Unobserved client: the cleanup's own deletes must not count as the tests' deletes.
+        run.breaker.reset()  # the cleanup tries again, whatever happened to the tests
         cleaner = run.client(run.target.token, run.settings.styles[0], observed=False)
+        started = time.perf_counter()
         run.cleanup = run.ledger.cleanup(cleaner)
+        run.stats.add_phase("cleanup", time.perf_counter() - started)
         cleaner.close()
-        if run.cleanup.left_behind and session.exitstatus == 0:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if workers.is_worker(session.config):
+        session.config.workeroutput["contract"] = {  # type: ignore[attr-defined]
+            "target": run.target.description if run.target else "",
+            "tag": run.ledger.tag,
+            "cleanup": run.cleanup.as_dict() if run.cleanup else None,
+            "coverage": run.coverage.as_dict(),
+            "stats": run.stats.as_dict(),
+        }
+    _merge_workers(run)
+    if run.cleanup is not None and run.cleanup.left_behind and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     selected_all = not session.config.getoption("keyword") and not session.config.getoption("markexpr")
     thorough_gap = run.settings.profile == "thorough" and selected_all and run.coverage.missing()
     if thorough_gap and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    run.target.close()
+    if (
+        session.exitstatus == pytest.ExitCode.TESTS_FAILED
+        and run.outcomes["inconclusive"]
+        and not run.outcomes["violation"]
+        and not (run.cleanup and run.cleanup.left_behind and not _target_down(run.cleanup))
+        and not thorough_gap
+    ):
+        session.exitstatus = EXIT_INCONCLUSIVE
+    run.exit_status = int(session.exitstatus)
+    if run.target is not None:
+        run.target.close()
+
+
+def _target_down(cleanup: CleanupReport) -> bool:
+    """Everything left behind was left because the target failed (no verdict on deletes)."""
+    return all("Target" in item for item in cleanup.left_behind)
+
+
+def _merge_workers(run: Run) -> None:
+    """On the pytest-xdist controller: one coverage, cleanup and request count for all workers."""
+    if not run.worker_reports:
+        return
+    for report in run.worker_reports:
+        run.coverage.merge(report["coverage"])
+        run.stats.merge(report["stats"])
+    cleanups = [r["cleanup"] for r in run.worker_reports if r["cleanup"] is not None]
+    if cleanups:
+        run.cleanup = CleanupReport.combine(cleanups)
+    run.stats.phases["cleanup"] = max(
+        float(r["stats"]["phases"].get("cleanup", 0.0)) for r in run.worker_reports
+    )
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     run = config.stash.get(RUN_KEY, None)
-    if run is None or run.target is None:
+    if run is None or (run.target is None and not run.worker_reports):
         return
     tr = terminalreporter
+    if run.outcomes["inconclusive"]:
+        tr.section("inconclusive (no verdict: the target or the testing machinery failed)", yellow=True)
+        for nodeid, text in run.outcomes["inconclusive"]:
+            tr.write_line(f"{nodeid}")
+            for line in text.splitlines()[1:]:
+                tr.write_line(line)
     tr.section("contract suite")
-    tr.write_line(
-        f"target: {run.target.description}; run tag: {run.ledger.tag}; profile: {run.settings.profile}"
-    )
+    if run.target is not None:
+        description, tags = run.target.description, run.ledger.tag
+    else:
+        description = run.worker_reports[0]["target"]
+        tags = ", ".join(sorted(r["tag"] for r in run.worker_reports))
+    tr.write_line(f"target: {description}; run tag: {tags}; profile: {run.settings.profile}")
+    if run.workers_note:
+        tr.write_line(run.workers_note)
     if run.cleanup is not None:
         tr.write_line(run.cleanup.summary())
     elif run.settings.read_only:
         tr.write_line("read-only run: nothing was created")
+    tr.write_line(run.stats.summary())
+    tr.write_line(run.stats.phases_summary())
+    verdict = _verdict(run, run.exit_status)
+    if verdict:
+        tr.write_line(verdict)
     tr.write_line("spec coverage (documented statuses provoked by this run):")
     for line in run.coverage.table().splitlines():
         tr.write_line("  " + line)
@@ -243,3 +442,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         listed = ", ".join(f"{op} {status}" for op, status in missing)
         verdict = "FAILS the thorough profile" if run.settings.profile == "thorough" else "reported"
         tr.write_line(f"documented statuses no test provoked ({verdict}): {listed}")
+
+
+def _verdict(run: Run, exitstatus: int) -> str:
+    inconclusive = len(run.outcomes["inconclusive"])
+    if exitstatus == EXIT_INCONCLUSIVE:
+        return (
+            f"verdict: INCONCLUSIVE: {inconclusive} test(s) could not reach a verdict and none found a "
+            f"violation (exit status {EXIT_INCONCLUSIVE}); see the inconclusive section above"
+        )
+    if inconclusive:
+        return f"verdict: contract violated; {inconclusive} more test(s) inconclusive"
+    return ""

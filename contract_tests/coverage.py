@@ -84,6 +84,19 @@ class SpecCoverage:
         if 200 <= status < 300:
             self.parameters[op.operation_id].update(q for q in query if q in op.query_parameters)
 
+    def as_dict(self) -> dict[str, Any]:
+        """What this process saw, as plain data (pytest-xdist sends it to the controller)."""
+        return {
+            name: {op: sorted(values) for op, values in getattr(self, name).items()}
+            for name in ("seen", "undocumented", "parameters")
+        }
+
+    def merge(self, data: Mapping[str, Any]) -> None:
+        for name in ("seen", "undocumented", "parameters"):
+            mine = getattr(self, name)
+            for op, values in data.get(name, {}).items():
+                mine[op].update(values)
+
     def missing(self) -> list[tuple[str, int]]:
         return [
             (op.operation_id, status)

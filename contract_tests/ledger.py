@@ -11,12 +11,16 @@ import itertools
 import json
 import secrets
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import ApiClient, TargetError, collection_path, contact_path
+from .client import ApiClient, collection_path, contact_path
 from .contract import active
 from .failures import Exchange
+from .outcomes import TargetError
+
+CLEANUP_CONCURRENCY = 8  # deletes in flight at once: bounded, so a fragile deployment is not flooded
 
 
 def new_run_tag() -> str:
@@ -30,6 +34,24 @@ class CleanupReport:
     deleted_by_tests: int
     removed_at_end: int
     left_behind: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "deleted_by_tests": self.deleted_by_tests,
+            "removed_at_end": self.removed_at_end,
+            "left_behind": list(self.left_behind),
+        }
+
+    @classmethod
+    def combine(cls, reports: list[dict[str, Any]]) -> CleanupReport:
+        """One report for the cleanups of several workers."""
+        return cls(
+            sum(int(r["created"]) for r in reports),
+            sum(int(r["deleted_by_tests"]) for r in reports),
+            sum(int(r["removed_at_end"]) for r in reports),
+            [str(item) for r in reports for item in r["left_behind"]],
+        )
 
     def summary(self) -> str:
         text = (
@@ -84,24 +106,29 @@ class RunLedger:
     def created(self) -> int:
         return len(self._created)
 
-    def cleanup(self, client: ApiClient) -> CleanupReport:
-        """Delete what is still alive, then sweep anything still listed under the run tag."""
+    def cleanup(self, client: ApiClient, concurrency: int = CLEANUP_CONCURRENCY) -> CleanupReport:
+        """Delete what is still alive, then sweep anything still listed under the run tag.
+
+        Deletes run `concurrency` at a time (the client's rate limit still holds).
+        """
         deleted: set[str] = set()
         failed: dict[str, str] = {}
-        for contact_id, credentials in list(self._alive.items()):
-            outcome = _delete(client, contact_id, credentials)
+        alive = list(self._alive.items())
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="cleanup") as pool:
+            outcomes = list(pool.map(lambda item: _delete(client, item[0], item[1]), alive))
+        for (contact_id, _), outcome in zip(alive, outcomes, strict=True):
             if outcome == 200:
                 deleted.add(contact_id)
             elif outcome != 404:
                 failed[contact_id] = str(outcome)
             self._alive.pop(contact_id, None)
-        self._sweep(client, deleted, failed)
+        self._sweep(client, deleted, failed, concurrency)
         removed = len(deleted - set(failed))
         return CleanupReport(
             self.created, len(self._deleted), removed, [f"{i} ({why})" for i, why in failed.items()]
         )
 
-    def _sweep(self, client: ApiClient, deleted: set[str], failed: dict[str, str]) -> None:
+    def _sweep(self, client: ApiClient, deleted: set[str], failed: dict[str, str], concurrency: int) -> None:
         # Catches contacts whose creation was never acknowledged to us (a timeout, an
         # interrupted run, a create answered with another status) and deletes that
         # answered 200 without deleting: a contact listed again after its delete is left behind.
@@ -111,7 +138,13 @@ class RunLedger:
                 page = client.list({"search": self.tag, "limit": active().max_limit})
             except TargetError:
                 return
-            items = page.response.json().get("items", []) if page.status == 200 else []
+            try:
+                body = page.response.json() if page.status == 200 else {}
+            except ValueError:
+                return  # not JSON: nothing to sweep by (the tests report that answer)
+            items = body.get("items", []) if isinstance(body, dict) else []
+            if not isinstance(items, list):
+                return
             ids = [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
             fresh = [i for i in ids if i not in attempted]
             for contact_id in ids:
@@ -119,9 +152,10 @@ class RunLedger:
                     failed.setdefault(contact_id, "DELETE answered 200 but it is still listed")
             if not fresh or len(fresh) < len(ids):
                 return
-            for contact_id in fresh:
-                attempted.add(contact_id)
-                outcome = _delete(client, contact_id)
+            attempted.update(fresh)
+            with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep") as pool:
+                outcomes = list(pool.map(lambda contact_id: _delete(client, contact_id), fresh))
+            for contact_id, outcome in zip(fresh, outcomes, strict=True):
                 if outcome == 200:
                     deleted.add(contact_id)
                 elif outcome != 404:
@@ -136,7 +170,7 @@ def _delete(client: ApiClient, contact_id: str, credentials: dict[str, str] | No
             "DELETE", contact_path(contact_id), headers=credentials, authenticate=False
         ).status
     except TargetError as exc:
-        return f"{type(exc).__name__}"
+        return f"{type(exc).__name__}: {exc.kind}"
 
 
 def _contact_id(body: bytes) -> str | None:

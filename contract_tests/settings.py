@@ -25,6 +25,8 @@ OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--profile", "CONTRACT_PROFILE", "quick (default) | thorough"),
     ("--app", "CONTRACT_APP", "module:factory of an ASGI app to test in-process instead of the mock"),
     ("--spec", "CONTRACT_SPEC", "the OpenAPI document to test against (default: the kit's openapi.yaml)"),
+    ("--workers", "CONTRACT_WORKERS", "processes running tests in parallel: N or auto (default: by latency)"),
+    ("--max-response-mb", "CONTRACT_MAX_RESPONSE_MB", "refuse response bodies larger than this (default 16)"),
 )
 
 
@@ -48,6 +50,8 @@ class Settings:
     profile: str = "quick"
     app: str | None = None
     spec: Path = SPEC_PATH
+    workers: int | None = None  # None: automatic
+    max_response_mb: float = 16.0
 
     @property
     def live(self) -> bool:
@@ -92,6 +96,23 @@ class Settings:
             raise SettingsError(f"--rate-limit and --timeout take numbers: {exc}") from None
         if rate is not None and rate <= 0:
             raise SettingsError("--rate-limit must be a positive number of requests per second")
+        if timeout <= 0:
+            raise SettingsError("--timeout must be a positive number of seconds")
+        workers_text = str(raw.get("workers") or "auto").strip().lower()
+        if workers_text == "auto":
+            workers = None
+        elif workers_text.isdigit() and int(workers_text) >= 1:
+            workers = int(workers_text)
+        else:
+            raise SettingsError(
+                f"CONTRACT_WORKERS/--workers must be auto or a whole number >= 1, not {workers_text!r}"
+            )
+        try:
+            max_mb = float(raw["max_response_mb"]) if raw.get("max_response_mb") else 16.0
+        except ValueError:
+            max_mb = -1.0
+        if max_mb <= 0:
+            raise SettingsError("CONTRACT_MAX_RESPONSE_MB/--max-response-mb must be a positive number of MiB")
         read_only = raw.get("read_only")
         return cls(
             base_url=base_url,
@@ -104,4 +125,6 @@ class Settings:
             profile=profile,
             app=raw.get("app"),
             spec=Path(raw["spec"]) if raw.get("spec") else SPEC_PATH,
+            workers=workers,
+            max_response_mb=max_mb,
         )

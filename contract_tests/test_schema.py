@@ -12,16 +12,15 @@ import secrets
 import unicodedata
 from typing import Any
 
-import pytest
 import schemathesis
-from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.config import SchemathesisConfig
 
 from . import checks  # noqa: F401  (registers the contract's rules as schemathesis checks)
+from .cases import call
 from .conftest import Run, current_run
 
-# examples per operation and state machine steps, by profile
-BUDGETS = {"quick": {"max-examples": 25, "max-steps": 10}, "thorough": {"max-examples": 300, "max-steps": 40}}
+# examples per operation, by profile
+BUDGETS = {"quick": {"max-examples": 25}, "thorough": {"max-examples": 300}}
 
 # Characters where definitions of "white space" and "text" disagree between
 # languages (U+001C..U+001F and U+0085 are white space to Python only, U+FEFF to
@@ -68,7 +67,10 @@ def build_schema(run: Run) -> Any:
             "examples": {"enabled": True},
             "coverage": {"enabled": True},
             "fuzzing": {"enabled": True},
-            "stateful": {"enabled": True, "max-steps": budget["max-steps"]},
+            # The link-driven stateful phase is off: it replays Hypothesis runs against a server whose
+            # ids change (a false alarm, FlakyStrategyDefinition) and caught no planted bug that the
+            # model-based machine of test_stateful.py does not (docs/trust.md).
+            "stateful": {"enabled": False},
         },
         # Every built-in check and the contract's rules (checks.py, by their ids);
         # max_response_time stays off (speed is not the contract).
@@ -76,8 +78,8 @@ def build_schema(run: Run) -> Any:
         "headers": {"Authorization": f"Bearer {target.token}"},
         "request-timeout": run.settings.timeout,
     }
-    if run.settings.rate_limit:
-        config["rate-limit"] = f"{run.settings.rate_limit:g}/s"
+    if run.rate_limit:  # this process's share (pytest-xdist workers split the rate)
+        config["rate-limit"] = f"{run.rate_limit:g}/s"
     if run.settings.live:
         config["base-url"] = target.base_url
     schema = schemathesis.openapi.from_dict(
@@ -113,27 +115,6 @@ def _record(run: Run, case: Any, response: Any) -> None:
 
 @schema.parametrize()  # type: ignore[untyped-decorator]
 def test_operation_conforms_to_the_spec(case: Any, run: Run) -> None:
-    response = case.call()
+    response = call(case, run.case_session())  # through the suite's client: rate limit, deadline, stats
     _record(run, case, response)
     case.validate_response(response)
-
-
-@pytest.mark.writes
-def test_link_driven_sequences_conform(run: Run) -> None:
-    """schemathesis's own stateful phase: create, then get/patch/delete through the spec's links."""
-    machine_class = schema.as_state_machine()
-
-    class Recorded(machine_class):  # type: ignore[misc, valid-type]
-        def after_call(self, response: Any, case: Any) -> None:
-            _record(run, case, response)
-
-    # A stateful server answers a replayed step differently (new ids, deleted data), which
-    # Hypothesis reports as FlakyStrategyDefinition (schemathesis#4132): a property of the
-    # replay, not of the contract. Such a run is retried, at most twice; a contract failure is not.
-    for attempt in range(3):
-        try:
-            Recorded.run()
-            return
-        except FlakyStrategyDefinition:
-            if attempt == 2:
-                raise

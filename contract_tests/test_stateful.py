@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, rule, run_state_machine_as_test
 
 from .client import ApiClient
+from .conftest import STATE_MACHINE_RUNS
 from .failures import expect, expect_equal
 from .invariants import (
     check_error,
@@ -122,8 +124,16 @@ class ContactsMachine(RuleBasedStateMachine):
         expect_ordered_page(page["items"], matching, query.offset, query.limit, query.sort, exchange)
 
 
+# The profile's machine runs are split into independent shards (each its own scope), so that
+# parallel workers can run them side by side: against a slow deployment one long serial chain of
+# requests would otherwise set the wall time of the whole run.
+SHARDS = 3
+
+
 @pytest.mark.writes
-def test_the_server_behaves_like_the_model(api: ApiClient, run: Any) -> None:
+@pytest.mark.parametrize("shard", range(1, SHARDS + 1))
+def test_the_server_behaves_like_the_model(api: ApiClient, run: Any, shard: int) -> None:
     ContactsMachine.api = api
     ContactsMachine.new_scope = staticmethod(lambda: Scope(run.ledger.family()))
-    run_state_machine_as_test(ContactsMachine)
+    runs = STATE_MACHINE_RUNS[run.settings.profile] // SHARDS
+    run_state_machine_as_test(ContactsMachine, settings=settings(settings(), max_examples=max(1, runs)))

@@ -1,0 +1,1 @@
+"""Soak testing of the contract suite: many runs against correct-but-different servers (`make soak`)."""

@@ -1,0 +1,123 @@
+"""A broken deployment gets a clear verdict: real misbehaving servers on 127.0.0.1.
+
+Each mode of `brokenserver.py` must end, within the configured timeout, with its
+own readable outcome: the client raises a distinct `TargetError` (or, for a 200
+that is not JSON, reports the contract violated), and a whole run of the suite
+ends with a readable summary, the cleanup line, no stack trace, and exit status
+75 (inconclusive) or 1 (a violation).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from contract_tests.client import ApiClient
+from contract_tests.failures import ContractViolation
+from contract_tests.outcomes import (
+    EXIT_INCONCLUSIVE,
+    TargetConnectionLost,
+    TargetError,
+    TargetRedirectLoop,
+    TargetResponseTooLarge,
+    TargetTimeout,
+)
+from contract_tests.target import Target
+
+from .brokenserver import MODES, broken_server
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 1.5  # the configured --timeout of these runs, seconds
+# Generous: a hang (1,000 s of trickle, a server that never answers) is what must not happen.
+SLACK = 10.0
+
+# mode -> the client's outcome
+CLIENT_OUTCOMES: dict[str, type[BaseException]] = {
+    "huge": TargetResponseTooLarge,
+    "trickle": TargetTimeout,
+    "reset": TargetConnectionLost,
+    "invalid_json": ContractViolation,
+    "redirect_loop": TargetRedirectLoop,
+    "silent": TargetTimeout,
+}
+
+# mode -> (exit status of a whole run, text its output must show)
+RUN_OUTCOMES: dict[str, tuple[int, str]] = {
+    "huge": (EXIT_INCONCLUSIVE, "response too large"),
+    "trickle": (EXIT_INCONCLUSIVE, "target timeout"),
+    "reset": (EXIT_INCONCLUSIVE, "connection lost"),
+    "invalid_json": (1, "Contract violated: the response body is JSON"),
+    "redirect_loop": (EXIT_INCONCLUSIVE, "redirect loop"),
+    "silent": (EXIT_INCONCLUSIVE, "target timeout"),
+}
+
+
+def test_every_mode_has_an_outcome() -> None:
+    assert set(CLIENT_OUTCOMES) == set(MODES) == set(RUN_OUTCOMES)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_client_ends_each_misbehaviour_within_the_timeout(mode: str) -> None:
+    with broken_server(mode) as server:
+        target = Target(description="broken", base_url=server.url, token="t", other_org_token=None)
+        client = ApiClient(target, "t", "bearer", timeout=TIMEOUT)
+        started = time.perf_counter()
+        try:
+            with pytest.raises(CLIENT_OUTCOMES[mode]) as raised:
+                client.list({"limit": 1}).json()
+        finally:
+            client.close()
+        elapsed = time.perf_counter() - started
+    assert elapsed < TIMEOUT + SLACK, f"{mode}: took {elapsed:.1f} s"
+    message = str(raised.value)
+    assert "/api/v1/crm/contacts" in message, message
+    if isinstance(raised.value, TargetError):
+        assert raised.value.kind in RUN_OUTCOMES[mode][1], (raised.value.kind, mode)
+
+
+def test_after_three_failures_in_a_row_nothing_more_is_sent() -> None:
+    with broken_server("silent") as server:
+        target = Target(description="broken", base_url=server.url, token="t", other_org_token=None)
+        client = ApiClient(target, "t", "bearer", timeout=0.3)
+        try:
+            for _ in range(3):
+                with pytest.raises(TargetTimeout):
+                    client.get("cont_" + "a" * 32)
+            started = time.perf_counter()
+            with pytest.raises(TargetError, match="not sent: the last 3 requests failed") as raised:
+                client.get("cont_" + "a" * 32)
+            assert time.perf_counter() - started < 0.3
+            assert raised.value.kind == "target down"
+        finally:
+            client.close()
+
+
+def _run_suite(url: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    command = [sys.executable, "-m", "pytest", "contract_tests", "-p", "no:cacheprovider", "-q"]
+    command += ["--base-url", url, "--token", "t", "--timeout", str(TIMEOUT), "--workers", "1"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_whole_run_against_a_broken_deployment_ends_with_a_clear_verdict(mode: str) -> None:
+    expected_status, expected_text = RUN_OUTCOMES[mode]
+    with broken_server(mode) as server:
+        result = _run_suite(server.url)
+    output = result.stdout + result.stderr
+    tail = output[-5000:]
+    assert result.returncode == expected_status, tail
+    assert expected_text in output, tail
+    assert "Traceback" not in output, tail
+    assert "INTERNALERROR" not in output, tail
+    assert "contract suite cleanup:" in result.stdout, tail  # the cleanup ran and said so
+    assert "requests: " in result.stdout, tail
+    if expected_status == EXIT_INCONCLUSIVE:
+        assert "Contract violated" not in output, tail
+        assert "verdict: INCONCLUSIVE" in result.stdout, tail
