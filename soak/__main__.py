@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from mock_server.testing import serve
 
 from .variants import VARIANTS
 
@@ -92,12 +93,6 @@ def _process(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_suite(index: int, variant: str, url: str, keep: Path, extra: list[str]) -> Outcome:
@@ -172,26 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     keep = args.keep or Path(tempfile.mkdtemp(prefix="soak-"))
     keep.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        mock_ready = keep / "mock.ready"
-        mock = stack.enter_context(
-            _process(
-                [
-                    sys.executable,
-                    "-m",
-                    "mock_server",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(_free_port()),
-                    "--log-level",
-                    "warning",
-                    "--ready-file",
-                    str(mock_ready),
-                ],
-                keep / "mock.log",
-            )
-        )
-        upstream = _wait_for(mock_ready, mock, "the mock")
+        mock = stack.enter_context(serve(mode="subprocess", log=keep / "mock.log", env=_env()))
+        upstream = mock.url
         proxy_ready = keep / "variants.ready"
         command = [
             sys.executable,
