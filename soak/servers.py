@@ -23,6 +23,10 @@ from .variants import VARIANTS, VariantProxy, busy_writer
 def _bound_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit TCP_NODELAY on Linux. Without it, an answer written in two
+    # segments (head, then body) on a kept-alive connection waits for the client's delayed ACK:
+    # about 40 ms per request, which made every variant a "40 ms slower" deployment.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(512)
     sock.setblocking(False)
