@@ -14,21 +14,11 @@ from .errors import MockServerError
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
 from .generate import DEFAULT_JA_RATIO, MAX_GENERATE, Recipe
 from .logs import configure as configure_logging
-from .options import MockOptions, parse_latency
+from .options import MockOptions, parse_latency, token_pairs
 from .persistence import load_state
 from .scenarios import Scenarios, scenario_seed, switch
 from .spec import DEFAULT_SPEC_PATH, load_spec
 from .state import MockState
-
-
-def _token_pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values:
-        token, sep, org = value.partition("=")
-        if not sep or not token or not org:
-            raise click.BadParameter(f"{value!r} is not TOKEN=ORG (e.g. ci-token=org_ci)")
-        pairs[token] = org
-    return pairs
 
 
 def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
@@ -81,7 +71,7 @@ class ReadyServer(uvicorn.Server):
     "tokens",
     multiple=True,
     metavar="TOKEN=ORG",
-    callback=_token_pair,
+    callback=token_pairs,
     help="Accept TOKEN for organization ORG (repeatable); ORG is created empty if it has no fixtures.",
 )
 @click.option(

@@ -21,22 +21,13 @@ import click
 from .errors import MockServerError
 from .fixtures import DEFAULT_FIXTURES_PATH, Seed, load_fixtures, parse_fixtures
 from .generate import DEFAULT_JA_RATIO, DEFAULT_UNTIL, MAX_GENERATE, Recipe, fixture_file
+from .options import token_pairs
 from .scenarios import Scenarios
 from .spec import DEFAULT_SPEC_PATH, load_spec
 from .store import Contact
 
 # The shipped fixtures' organizations, so the file matches the mock's dev tokens.
 DEFAULT_ORGANIZATIONS = ("org_blueai", "org_partner")
-
-
-def _token_pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values:
-        token, sep, org = value.partition("=")
-        if not sep or not token or not org:
-            raise click.BadParameter(f"{value!r} is not TOKEN=ORG (e.g. qa-token=org_blueai)")
-        pairs[token] = org
-    return pairs
 
 
 def seed_to_json(seed: Seed, tokens: dict[str, str]) -> dict[str, Any]:
@@ -74,7 +65,7 @@ def seed_to_json(seed: Seed, tokens: dict[str, str]) -> dict[str, Any]:
     "tokens",
     multiple=True,
     metavar="TOKEN=ORG",
-    callback=_token_pair,
+    callback=token_pairs,
     help="Write TOKEN for ORG into the file (for --fixtures; PUT /__admin/state refuses tokens).",
 )
 @click.option("--scenario", metavar="NAME", help="Write this named scenario instead of --generate.")

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
+
 # Browser apps on any local port may call the mock with credentials by default.
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]+)?$"
 
@@ -77,3 +79,14 @@ def parse_latency(text: str) -> tuple[int, int]:
     if high < low:
         raise ValueError(f"{text!r}: the upper bound is below the lower one")
     return low, high
+
+
+def token_pairs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    """The click callback of a repeatable TOKEN=ORG option (contacts-mock, python -m mock_server.data)."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        token, sep, org = value.partition("=")
+        if not sep or not token or not org:
+            raise click.BadParameter(f"{value!r} is not TOKEN=ORG (e.g. ci-token=org_ci)")
+        pairs[token] = org
+    return pairs

@@ -51,7 +51,7 @@ RUN_OUTCOMES: dict[str, tuple[int, str]] = {
     "huge": (EXIT_INCONCLUSIVE, "response too large"),
     "trickle": (EXIT_INCONCLUSIVE, "target timeout"),
     "reset": (EXIT_INCONCLUSIVE, "connection lost"),
-    "invalid_json": (1, "Contract violated [json-responses]: responses are application/json with a JSON body"),
+    "invalid_json": (1, "Contract violated [json-responses]: responses are application/json with a JSON"),
     "redirect_loop": (EXIT_INCONCLUSIVE, "redirect loop"),
     "silent": (EXIT_INCONCLUSIVE, "target timeout"),
 }
@@ -101,7 +101,8 @@ def _run_suite(url: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     command = [sys.executable, "-m", "pytest", "contract_tests", "-p", "no:cacheprovider", "-q"]
-    command += ["--base-url", url, "--token", "broken-deployment-token", "--timeout", str(TIMEOUT), "--workers", "1"]
+    command += ["--base-url", url, "--token", "broken-deployment-token", "--timeout", str(TIMEOUT)]
+    command += ["--workers", "1"]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
