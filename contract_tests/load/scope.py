@@ -53,7 +53,6 @@ class Scope:
     model: OrganizationModel = field(default_factory=OrganizationModel)
     gone: dict[str, dict[str, Any]] = field(default_factory=dict)  # deleted: id -> last state
     uncertain: bool = False  # a write's outcome is unknown: resynchronise before the next exact check
-    deleting: str | None = None  # the contact a DELETE is in flight for (the user may be stopped mid-call)
     _serial: int = 0
 
     @classmethod
