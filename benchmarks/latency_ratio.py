@@ -16,11 +16,9 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from soak.__main__ import _process, _wait_for
+from mock_server.testing import serve
 
 from .common import ROOT, TOKEN_A, TOKEN_B
 
@@ -59,34 +57,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
     times: dict[str, list[float]] = {"plain": [], "slow": []}
-    with tempfile.TemporaryDirectory(prefix="latency-ratio-") as scratch:
-        folder = Path(scratch)
-        urls = {}
-        with (
-            _process(_mock_command(folder / "plain.ready", None), folder / "plain.log") as plain,
-            _process(_mock_command(folder / "slow.ready", args.latency_ms), folder / "slow.log") as slow,
-        ):
-            urls["plain"] = _wait_for(folder / "plain.ready", plain, "the plain mock")
-            urls["slow"] = _wait_for(folder / "slow.ready", slow, "the slow mock")
-            for round_ in range(1, args.rounds + 1):
-                for name in ("plain", "slow"):
-                    seconds, code, summary = _suite(urls[name], args.pytest_args)
-                    times[name].append(seconds)
-                    print(f"round {round_} {name:<5} {seconds:6.1f} s  exit {code}  {summary}", flush=True)
+    slow_args = ["--latency", f"{args.latency_ms:g}"]
+    with serve(mode="subprocess") as plain, serve(mode="subprocess", args=slow_args) as slow:
+        urls = {"plain": plain.url, "slow": slow.url}
+        for round_ in range(1, args.rounds + 1):
+            for name in ("plain", "slow"):
+                seconds, code, summary = _suite(urls[name], args.pytest_args)
+                times[name].append(seconds)
+                print(f"round {round_} {name:<5} {seconds:6.1f} s  exit {code}  {summary}", flush=True)
     plain_s, slow_s = statistics.median(times["plain"]), statistics.median(times["slow"])
     print(
         f"quick profile: {plain_s:.1f} s against the mock, {slow_s:.1f} s against the mock "
         f"{args.latency_ms:g} ms slower: ratio {slow_s / plain_s:.2f} (target: at most 2.5)"
     )
     return 0
-
-
-def _mock_command(ready: Path, latency_ms: float | None) -> list[str]:
-    command = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", "0"]
-    command += ["--log-level", "warning", "--ready-file", str(ready)]
-    if latency_ms:
-        command += ["--latency", f"{latency_ms:g}"]
-    return command
 
 
 if __name__ == "__main__":
