@@ -286,13 +286,25 @@ def ensure_prism(version: str, notes: list[str]) -> Path | None:
 
 
 def start_mock(
-    pool: ServerPool, log_level: str, pin: bool, headers: Mapping[str, str], target: str
+    pool: ServerPool,
+    log_level: str,
+    pin: bool,
+    headers: Mapping[str, str],
+    target: str,
+    *,
+    name: str = "mock",
+    args: Sequence[str] = (),
 ) -> Server:
     # The mock as the README serves it: `contacts-mock` = `python -m mock_server` (uvicorn).
     launcher = serve(
-        mode="subprocess", host=LOOPBACK, log_level=log_level, prefix=pin_prefix(0, pin), env=clean_env()
+        mode="subprocess",
+        host=LOOPBACK,
+        log_level=log_level,
+        prefix=pin_prefix(0, pin),
+        env=clean_env(),
+        args=args,
     )
-    server = pool.serve("mock", launcher)
+    server = pool.serve(name, launcher)
     method, path, sent = "GET", target, headers
     if probe(server.port, method, path, sent) >= 500:
         raise ServerError(f"the mock answers {path} with a 5xx\n{server.log_tail()}")
