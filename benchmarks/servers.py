@@ -30,7 +30,7 @@ from typing import IO
 
 from mock_server.testing import free_port, serve
 
-from .common import LOOPBACK, NODE_DIR, ROOT, clean_env, pin_prefix, rss_mb
+from .common import LOOPBACK, NODE_DIR, ROOT, clean_env, cpu_seconds, pin_prefix, rss_mb
 
 PRISM_PACKAGE = "@stoplight/prism-cli"
 
@@ -88,6 +88,9 @@ class Server:
 
     def rss_mb(self) -> tuple[float, float]:
         return rss_mb(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
 
     def log_tail(self, lines: int = 20) -> str:
         return self.stderr.text(lines)

@@ -57,6 +57,11 @@ class RequestBody:
     def validator(self) -> jsonschema_rs.Validator:
         return compile_schema(self.schema)
 
+    @cached_property
+    def media_type_verdicts(self) -> dict[str | None, str]:
+        """Content-Type header -> why it is refused ("": accepted); filled by validation.py."""
+        return {}
+
 
 @dataclass(frozen=True)
 class Operation:

@@ -10,6 +10,7 @@ substring test per contact.
 from __future__ import annotations
 
 import json
+import operator
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -249,7 +250,8 @@ class Organization:
         index: list[Any] = self._by_name if query.sort == "name" else self._by_created
         if not query.filtered:
             window = page_slice(index, query.offset, query.limit, query.descending)
-            contacts = [self._contacts[key[-1]] for key in window]
+            # map() over C callables: no Python frame per item on the list's hot path
+            contacts = list(map(self._contacts.__getitem__, map(_last, window)))
             return Page(contacts, len(index), query.limit, query.offset)
         hits = self._matching(query)
         by_name = query.sort == "name"
@@ -272,8 +274,7 @@ class Organization:
 
     def rendered_many(self, contacts: Iterable[Contact]) -> bytes:
         """A page's contacts as a JSON array body (without brackets), in one pass."""
-        json_of = self._json
-        return b",".join([json_of[c.id] for c in contacts])
+        return b",".join(map(self._json.__getitem__, map(_id_of, contacts)))
 
     def _index(self, contact: Contact, sorted_indexes: bool = True) -> None:
         cid = contact.id
@@ -305,6 +306,10 @@ class Organization:
             members.discard(cid)
             if not members:
                 del self._by_company[contact.company_id]
+
+
+_last = operator.itemgetter(-1)  # an index key's contact id
+_id_of = operator.attrgetter("id")
 
 
 def _created_key(contact: Contact) -> tuple[int, str]:
