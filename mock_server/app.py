@@ -55,7 +55,7 @@ def _middleware(state: MockState) -> list[Middleware]:
     options = state.options
     stack = [
         Middleware(TrafficMiddleware, journal=state.journal),
-        Middleware(HeaderLimitMiddleware, limit=state.spec.max_header_bytes),
+        Middleware(HeaderLimitMiddleware, limit=lambda: state.spec.max_header_bytes),
     ]
     if options.cors:
         stack.append(cors_middleware(options))

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,17 +81,18 @@ class HeaderLimitMiddleware:
     never ends at the socket (protocol.py), so no request head is buffered whole.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
         self.app = app
-        self.limit = limit
+        self.limit = limit  # read per request, so --reload of the spec changes it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             size = 0
             for name, value in scope["headers"]:
                 size += len(name) + len(value) + 4
-            if size > self.limit:
-                error = HeadersTooLarge(f"The request headers exceed {self.limit} bytes.")
+            limit = self.limit()
+            if size > limit:
+                error = HeadersTooLarge(f"The request headers exceed {limit} bytes.")
                 await error_response(error)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
