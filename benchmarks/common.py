@@ -45,6 +45,19 @@ def rss_mb(pid: int | str = "self") -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, in seconds (Linux; 0.0 elsewhere).
+
+    Per request, it is the figure that survives a busy machine: throughput shrinks when
+    other processes take the server's core, CPU time per request mostly does not.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))

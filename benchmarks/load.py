@@ -32,6 +32,7 @@ class LoadResult:
     p99_ms: float
     errors_status: int  # answers with a status >= 400
     errors_socket: int  # connect/read/write errors and timeouts
+    server_cpu_s: float = 0.0  # CPU time the server used during the run (user + system)
 
     @property
     def rps(self) -> float:
@@ -42,11 +43,19 @@ class LoadResult:
         return self.bytes / self.requests if self.requests else 0.0
 
     @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu_s / self.requests * 1e6 if self.requests else 0.0
+
+    @property
     def errors(self) -> int:
         return self.errors_status + self.errors_socket
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "rps": round(self.rps, 1)}
+        return {
+            **asdict(self),
+            "rps": round(self.rps, 1),
+            "cpu_us_per_request": round(self.cpu_us_per_request, 1),
+        }
 
 
 def wrk_path() -> str | None:

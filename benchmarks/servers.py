@@ -30,7 +30,7 @@ from typing import IO
 
 from mock_server.testing import free_port, serve
 
-from .common import LOOPBACK, NODE_DIR, ROOT, clean_env, pin_prefix, rss_mb
+from .common import LOOPBACK, NODE_DIR, ROOT, clean_env, cpu_seconds, pin_prefix, rss_mb
 
 PRISM_PACKAGE = "@stoplight/prism-cli"
 
@@ -88,6 +88,9 @@ class Server:
 
     def rss_mb(self) -> tuple[float, float]:
         return rss_mb(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
 
     def log_tail(self, lines: int = 20) -> str:
         return self.stderr.text(lines)
@@ -286,13 +289,25 @@ def ensure_prism(version: str, notes: list[str]) -> Path | None:
 
 
 def start_mock(
-    pool: ServerPool, log_level: str, pin: bool, headers: Mapping[str, str], target: str
+    pool: ServerPool,
+    log_level: str,
+    pin: bool,
+    headers: Mapping[str, str],
+    target: str,
+    *,
+    name: str = "mock",
+    args: Sequence[str] = (),
 ) -> Server:
     # The mock as the README serves it: `contacts-mock` = `python -m mock_server` (uvicorn).
     launcher = serve(
-        mode="subprocess", host=LOOPBACK, log_level=log_level, prefix=pin_prefix(0, pin), env=clean_env()
+        mode="subprocess",
+        host=LOOPBACK,
+        log_level=log_level,
+        prefix=pin_prefix(0, pin),
+        env=clean_env(),
+        args=args,
     )
-    server = pool.serve("mock", launcher)
+    server = pool.serve(name, launcher)
     method, path, sent = "GET", target, headers
     if probe(server.port, method, path, sent) >= 500:
         raise ServerError(f"the mock answers {path} with a 5xx\n{server.log_tail()}")

@@ -1,7 +1,10 @@
-"""Build the mock: the route table (routes.py) and the middleware around it.
+"""Build the mock: the API's fast path (fastpath.py), the route table (routes.py) and the
+middleware around them.
 
-Middleware, outermost first: access log and journal, CORS, injected latency
-and errors. `create_app()` with no argument serves what `contacts-mock` serves:
+Middleware, outermost first: access log and journal, the header limit (431),
+CORS, injected latency and errors; under them the fast path answers the spec's paths and hands
+everything else to Starlette's router (with Starlette's error and exception
+middleware). `create_app()` with no argument serves what `contacts-mock` serves:
 the packaged spec and seed fixtures.
 """
 
@@ -14,13 +17,17 @@ from collections.abc import AsyncIterator, Sequence
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from .cors import cors_middleware
 from .errors import ERRORS_BY_STATUS, ApiError, NotFound, error_response
+from .fastpath import ApiDispatch, ApiRoutes
 from .logs import flush_access_log
-from .middleware import ChaosMiddleware, TrafficMiddleware
+from .middleware import ChaosMiddleware, HeaderLimitMiddleware, TrafficMiddleware
 from .periodic import Periodic
 from .persistence import StateSaver
 from .reload import Watcher
@@ -46,7 +53,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def _middleware(state: MockState) -> list[Middleware]:
     options = state.options
-    stack = [Middleware(TrafficMiddleware, journal=state.journal)]
+    stack = [
+        Middleware(TrafficMiddleware, journal=state.journal),
+        Middleware(HeaderLimitMiddleware, limit=lambda: state.spec.max_header_bytes),
+    ]
     if options.cors:
         stack.append(cors_middleware(options))
     if options.latency_ms or options.error_rate:
@@ -61,11 +71,32 @@ def _middleware(state: MockState) -> list[Middleware]:
     return stack
 
 
+class MockApp(Starlette):
+    """Starlette, with the fast path for the API (`api`) under the user middleware.
+
+    Starlette's own stack is error middleware › user middleware › exception
+    middleware › router; here it is user middleware › ApiDispatch, which sends
+    the spec's paths to their endpoints and the rest to error middleware ›
+    exception middleware › router.
+    """
+
+    api: ApiRoutes
+
+    def build_middleware_stack(self) -> ASGIApp:
+        handlers = dict(self.exception_handlers)
+        on_error = handlers.pop(Exception, None) or handlers.pop(500, None)
+        other: ASGIApp = ExceptionMiddleware(self.router, handlers=handlers, debug=self.debug)
+        app: ASGIApp = ApiDispatch(self.api, ServerErrorMiddleware(other, handler=on_error, debug=self.debug))
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
 async def _flush_access_log() -> None:
     flush_access_log()
 
 
-def create_app(state: MockState | None = None, middleware: Sequence[Middleware] = ()) -> Starlette:
+def create_app(state: MockState | None = None, middleware: Sequence[Middleware] = ()) -> MockApp:
     """The mock as an ASGI app; without `state`, seeded like `contacts-mock` (MockState.default()).
 
     `middleware` goes outside the mock's own (the seam modifiers.py uses to rewrite traffic).
@@ -75,6 +106,7 @@ def create_app(state: MockState | None = None, middleware: Sequence[Middleware] 
 
     def swap_routes(reloaded: MockState) -> None:
         # --reload: the new spec's routes replace the old ones in place.
+        app.api.load(reloaded)
         app.router.routes[:] = all_routes(reloaded)
 
     @contextlib.asynccontextmanager
@@ -99,12 +131,14 @@ def create_app(state: MockState | None = None, middleware: Sequence[Middleware] 
             if saver is not None:
                 await saver.stop()
 
-    app = Starlette(
+    api = ApiRoutes(state)
+    app = MockApp(
         routes=all_routes(state),
         middleware=[*middleware, *_middleware(state)],
         exception_handlers={HTTPException: _http_exception, Exception: _unexpected},
         lifespan=lifespan,
     )
+    app.api = api
     app.router.redirect_slashes = False  # `/contacts/` is an unknown path, not a redirect
     app.state.mock = state
     app.state.on_reload = swap_routes  # what a Watcher calls after a reload

@@ -16,6 +16,7 @@ from .generate import DEFAULT_JA_RATIO, MAX_GENERATE, Recipe
 from .logs import configure as configure_logging
 from .options import MockOptions, parse_latency, token_pairs
 from .persistence import load_state
+from .protocol import guarded_protocol
 from .scenarios import Scenarios, scenario_seed, switch
 from .spec import DEFAULT_SPEC_PATH, load_spec
 from .state import MockState
@@ -105,6 +106,12 @@ class ReadyServer(uvicorn.Server):
     "--journal-size", type=click.IntRange(1, 1_000_000), default=1000, help="Requests kept in the journal."
 )
 @click.option(
+    "--request-timeout",
+    type=click.FloatRange(0, 3600),
+    default=10.0,
+    help="Seconds a client has to send a whole request (headers and body); then it is dropped. 0: no limit.",
+)
+@click.option(
     "--scenario",
     default="default",
     metavar="NAME",
@@ -157,6 +164,7 @@ def main(
     reload: bool,
     validate_responses: bool,
     journal_size: int,
+    request_timeout: float,
     scenario: str,
     scenarios_dir: Path | None,
     generate: int,
@@ -181,6 +189,7 @@ def main(
         fixtures_path=None if empty else fixtures_path,
         extra_tokens=tokens,
         scenarios_dir=scenarios_dir,
+        request_timeout=request_timeout,
     )
     try:
         spec = load_spec(spec_path)
@@ -217,7 +226,13 @@ def main(
     )
     configure_logging(log_level)
     config = uvicorn.Config(
-        create_app(state), host=host, port=port, log_level=log_level, access_log=False, server_header=False
+        create_app(state),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+        http=guarded_protocol(state.spec.max_header_bytes, options.request_timeout),
     )
     ReadyServer(config, ready_file).run()
 

@@ -111,6 +111,14 @@ class UnsupportedMediaType(ApiError):
     default_message = "Content-Type must be application/json."
 
 
+class HeadersTooLarge(ApiError):
+    """The request's headers exceed the spec's `x-max-header-bytes` (431)."""
+
+    status = 431
+    code = "headers_too_large"
+    default_message = "The request headers are too large."
+
+
 class CorsRejected(ApiError):
     """A refused CORS preflight (an origin, method or header CORS does not allow)."""
 
@@ -137,5 +145,12 @@ def error_response(error: ApiError) -> JSONResponse:
 # For errors raised outside our own code (Starlette's router: unknown path, bad method).
 ERRORS_BY_STATUS: dict[int, type[ApiError]] = {
     cls.status: cls
-    for cls in (ValidationFailed, Unauthorized, NotFound, PayloadTooLarge, UnsupportedMediaType)
+    for cls in (
+        ValidationFailed,
+        Unauthorized,
+        NotFound,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        HeadersTooLarge,
+    )
 }

@@ -31,9 +31,14 @@ class Entry:
         return data
 
 
+# An entry as recorded: Entry's fields as a plain tuple. Recording is on every API
+# request's path; building the frozen dataclass waits until someone reads the journal.
+_Row = tuple[int, float, str, str, str, int, float, "str | None", "str | None"]
+
+
 class Journal:
     def __init__(self, size: int = 1000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=max(size, 1))
+        self._entries: deque[_Row] = deque(maxlen=max(size, 1))
         self._ids = itertools.count(1)
 
     @property
@@ -52,7 +57,7 @@ class Journal:
         prefer_ignored: str | None = None,
     ) -> None:
         self._entries.append(
-            Entry(
+            (
                 next(self._ids),
                 time.time(),
                 method,
@@ -69,7 +74,7 @@ class Journal:
         self, method: str | None = None, path: str | None = None, status: int | None = None
     ) -> list[Entry]:
         """Newest first. `path` matches as a prefix, so `/api/v1/crm/contacts` finds them all."""
-        entries: Iterable[Entry] = reversed(self._entries)
+        entries: Iterable[Entry] = (Entry(*row) for row in reversed(self._entries))
         if method:
             entries = (e for e in entries if e.method == method.upper())
         if path:

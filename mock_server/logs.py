@@ -56,8 +56,12 @@ def direct_writer() -> Callable[[str], None] | None:
     if logger.propagate or len(handlers) != 1 or not isinstance(handlers[0], BufferedStreamHandler):
         return None
     if not logger.isEnabledFor(logging.INFO):
-        return lambda line: None
+        return silent
     return handlers[0].write_line
+
+
+def silent(line: str) -> None:
+    """The writer of a quiet access log: writes nothing (callers may skip formatting the line)."""
 
 
 def flush_access_log() -> None:

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: the access log and request journal, and injected latency and errors."""
+"""Pure ASGI middleware: the access log and request journal, the header limit (431), and
+injected latency and errors."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_response, injected_error
+from .errors import HeadersTooLarge, error_response, injected_error
 from .journal import Journal
-from .logs import ACCESS_LOGGER, direct_writer
+from .logs import ACCESS_LOGGER, direct_writer, silent
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -57,17 +59,43 @@ class TrafficMiddleware:
             elapsed = (time.perf_counter() - started) * 1000
             path = scope.get("path", "")
             query = scope.get("query_string", b"").decode("latin-1")
-            target = path + (f"?{query}" if query else "")
             ignored = scope.get(PREFER_IGNORED_KEY)
-            note = f" (Prefer ignored: {ignored})" if ignored else ""
-            if self.write_line is not None:
-                self.write_line(f"{scope['method']} {target} {status} {elapsed:.1f}ms{note}")
-            else:
-                access_log.info("%s %s %d %.1fms%s", scope["method"], target, status, elapsed, note)
+            if self.write_line is not silent:
+                target = path + (f"?{query}" if query else "")
+                note = f" (Prefer ignored: {ignored})" if ignored else ""
+                if self.write_line is not None:
+                    self.write_line(f"{scope['method']} {target} {status} {elapsed:.1f}ms{note}")
+                else:
+                    access_log.info("%s %s %d %.1fms%s", scope["method"], target, status, elapsed, note)
             if is_api_path(path):
                 self.journal.record(
                     scope["method"], path, query, status, elapsed, scope.get(ORG_KEY), prefer_ignored=ignored
                 )
+
+
+class HeaderLimitMiddleware:
+    """Requests whose headers total more than `limit` bytes get 431, before anything else.
+
+    A header counts as its name, its value and the 4 bytes of `: ` and CRLF. The
+    limit is the spec's `x-max-header-bytes`; the served mock also caps a head that
+    never ends at the socket (protocol.py), so no request head is buffered whole.
+    """
+
+    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
+        self.app = app
+        self.limit = limit  # read per request, so --reload of the spec changes it
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = 0
+            for name, value in scope["headers"]:
+                size += len(name) + len(value) + 4
+            limit = self.limit()
+            if size > limit:
+                error = HeadersTooLarge(f"The request headers exceed {limit} bytes.")
+                await error_response(error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class ChaosMiddleware:

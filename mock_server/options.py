@@ -28,6 +28,8 @@ class MockOptions:
     fixtures_path: Path | None = None  # watched by --reload; the seed for POST /__admin/reset
     extra_tokens: dict[str, str] = field(default_factory=dict)
     scenarios_dir: Path | None = None  # --scenarios: user scenario files, shadowing shipped ones
+    # --request-timeout: seconds a client has to send a whole request once it starts (0: no limit)
+    request_timeout: float = 10.0
 
     def origin_allowed(self, origin: str) -> bool:
         """Would CORS let a page of this origin call the mock?"""
@@ -63,6 +65,10 @@ class MockOptions:
         if self.scenarios_dir:
             lines.append(f"scenarios: shipped ones and {self.scenarios_dir} (yours win on a name clash)")
         lines.append(f"request journal: the last {self.journal_size} API requests at /__admin/requests")
+        if self.request_timeout:
+            lines.append(f"request timeout: {self.request_timeout:g} s to send a whole request")
+        else:
+            lines.append("request timeout: off (a stalled client holds its connection)")
         return lines
 
 

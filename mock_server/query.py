@@ -114,7 +114,7 @@ class ListQuery:
             offset=params["offset"],
             sort=params["sort"],
             order=params["order"],
-            search=fold(params.get("search") or ""),
+            search=fold(search) if (search := params.get("search")) else "",
             company_id=params.get("company_id") or "",
         )
 

@@ -24,6 +24,7 @@ from .resources import data_file
 YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DEFAULT_SPEC_PATH = data_file("openapi.yaml")
+DEFAULT_MAX_HEADER_BYTES = 16384  # when the spec states no `x-max-header-bytes`
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 Schema = dict[str, Any]
@@ -55,6 +56,11 @@ class RequestBody:
     @cached_property
     def validator(self) -> jsonschema_rs.Validator:
         return compile_schema(self.schema)
+
+    @cached_property
+    def media_type_verdicts(self) -> dict[str | None, str]:
+        """Content-Type header -> why it is refused ("": accepted); filled by validation.py."""
+        return {}
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,14 @@ class Spec:
         for op in self.operations:
             paths.setdefault(op.path, {})[op.method] = op
         return paths
+
+    @cached_property
+    def max_header_bytes(self) -> int:
+        """`x-max-header-bytes`: the most header bytes a request may send (431 beyond)."""
+        limit = self.document.get("x-max-header-bytes", DEFAULT_MAX_HEADER_BYTES)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1024:
+            raise SpecError(f"x-max-header-bytes must be an integer of at least 1024, not {limit!r}")
+        return limit
 
     def operation(self, operation_id: str) -> Operation:
         try:

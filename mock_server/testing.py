@@ -46,6 +46,7 @@ from .app import create_app
 from .errors import MockServerError
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
 from .options import MockOptions
+from .protocol import guarded_protocol
 from .spec import DEFAULT_SPEC_PATH, load_spec
 from .state import MockState
 
@@ -297,6 +298,7 @@ class serve(contextlib.ContextDecorator):
             log_config=None,  # leave the host process's logging alone
             access_log=False,
             server_header=False,
+            http=guarded_protocol(state.spec.max_header_bytes, state.options.request_timeout),
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="contacts-mock", daemon=True)

@@ -66,13 +66,29 @@ def _int(value: str) -> int | str:
 
 
 def check_media_type(body: RequestBody, content_type: str | None) -> None:
+    # Clients send the same one or two Content-Types again and again: the verdict is remembered.
+    verdicts = body.media_type_verdicts
+    refusal = verdicts.get(content_type)
+    if refusal is None:
+        refusal = _media_type_refusal(body, content_type)
+        if len(verdicts) < _MAX_VERDICTS:
+            verdicts[content_type] = refusal
+    if refusal:
+        raise UnsupportedMediaType(refusal)
+
+
+_MAX_VERDICTS = 64
+
+
+def _media_type_refusal(body: RequestBody, content_type: str | None) -> str:
+    """Why `content_type` is refused ("" when it is accepted)."""
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     accepted = {t.lower() for t in body.media_types}
     json_ok = any(is_json_media_type(t) for t in accepted) and is_json_media_type(media_type)
     if media_type in accepted or json_ok:
-        return
+        return ""
     shown = f"'{media_type}'" if media_type else "missing"
-    raise UnsupportedMediaType(f"Content-Type is {shown}; send {' or '.join(sorted(accepted))}.")
+    return f"Content-Type is {shown}; send {' or '.join(sorted(accepted))}."
 
 
 def _reject_constant(name: str) -> Any:

@@ -46,7 +46,7 @@ def test_a_tiny_run_of_every_section_prints_the_tables() -> None:
     for header in (*HTTP_HEADERS, *SCALE_HEADERS, *SUITE_HEADERS):
         assert header in output, f"{header!r} missing:\n{output[-6000:]}"
     assert "HTTP: throughput and latency (python)" in output
-    assert "Targets (issue 5)" in output
+    assert "Targets (issues 5 and 14)" in output
     assert "PROBLEM" not in output, output[-6000:]
 
 

@@ -82,6 +82,7 @@ def test_defaults(served: Served) -> None:
         "CORS: any localhost origin (credentials allowed)",
         "admin API: loopback clients only",
         "request journal: the last 1000 API requests at /__admin/requests",
+        "request timeout: 10 s to send a whole request",
     ]
     lines = result.stdout.splitlines()
     assert lines[1] == (
@@ -116,6 +117,8 @@ def test_every_option_parses_into_mock_options(served: Served, tmp_path: Path) -
         str(ready_file),
         "--token",
         "ci-token=org_ci",
+        "--request-timeout",
+        "2.5",
     )
     assert result.exit_code == 0, result.output
     assert served.options == MockOptions(
@@ -132,6 +135,7 @@ def test_every_option_parses_into_mock_options(served: Served, tmp_path: Path) -
         reload=True,
         fixtures_path=DEFAULT_FIXTURES_PATH,
         extra_tokens={"ci-token": "org_ci"},
+        request_timeout=2.5,
     )
     assert served.state.journal.size == 50
     assert served.server.ready_file == ready_file

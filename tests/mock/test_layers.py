@@ -69,3 +69,18 @@ def test_there_is_no_import_cycle() -> None:
 
     for module in sorted(MODULES):
         visit(module, ())
+
+
+def test_the_fast_path_sits_between_the_app_and_the_endpoints() -> None:
+    """fastpath.py routes the spec's paths to endpoint.py; only the app builds it, and it
+    knows nothing above the endpoints (no Starlette app, no admin, no docs)."""
+    assert {module for module, imported in GRAPH.items() if "fastpath" in imported} <= {"app"}
+    assert not GRAPH["fastpath"] & {"app", "routes", "admin", "docs", "cors", "reload", "middleware"}
+    assert "endpoint" in GRAPH["fastpath"]
+
+
+def test_the_served_protocol_is_used_by_entry_points_only() -> None:
+    """protocol.py (uvicorn's protocol with the head limit and the request deadline) is a
+    server concern: the launchers use it, the app and everything below never do."""
+    assert {module for module, imported in GRAPH.items() if "protocol" in imported} <= TOP
+    assert GRAPH["protocol"] <= {"errors"}

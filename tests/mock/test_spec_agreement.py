@@ -29,6 +29,7 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from mock_server import DEFAULT_SPEC_PATH
 
+MAX_HEADERS = 16384  # x-max-header-bytes
 OPENAPI = OpenAPI.from_dict(yaml.safe_load(DEFAULT_SPEC_PATH.read_text(encoding="utf-8")))
 HOST = "http://127.0.0.1:4010"  # one of the spec's servers; nothing is sent there
 MALFORMED_IDS = ["cont_123", "cont_" + "B" * 32, "comp_" + "a" * 32, "x", "cont_" + "b" * 33, "%E5%B1%B1"]
@@ -96,6 +97,15 @@ def _cases() -> list[Case]:
         Case(
             "patch-text-plain", "PATCH", item(DOCUMENTED_ID), ITEM, 415, b"{}", {"Content-Type": "text/plain"}
         ),
+    ]
+    # Headers over the spec's x-max-header-bytes: 431 on every operation, before anything else.
+    big = {"X-Filler": "f" * (MAX_HEADERS + 1)}
+    cases += [
+        Case("list-headers-too-large", "GET", COLLECTION, COLLECTION, 431, headers=big),
+        Case("create-headers-too-large", "POST", COLLECTION, COLLECTION, 431, VALID_CREATE, headers=big),
+        Case("get-headers-too-large", "GET", item(DOCUMENTED_ID), ITEM, 431, headers=big),
+        Case("patch-headers-too-large", "PATCH", item(DOCUMENTED_ID), ITEM, 431, PATCH_NULL, headers=big),
+        Case("delete-headers-too-large", "DELETE", item(DOCUMENTED_ID), ITEM, 431, headers=big),
     ]
     return cases
 

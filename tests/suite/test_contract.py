@@ -36,6 +36,7 @@ def test_the_contract_read_from_the_spec() -> None:
         405: "method_not_allowed",
         413: "payload_too_large",
         415: "unsupported_media_type",
+        431: "headers_too_large",
     }
     assert pinned.contact_id.pattern == "^cont_[0-9a-f]{32}$"
     assert pinned.location.pattern == "^/api/v1/crm/contacts/cont_[0-9a-f]{32}$"
@@ -56,7 +57,7 @@ def test_the_contract_read_from_the_spec() -> None:
     assert pinned.timestamp.match("2026-01-20T10:00:00.123Z") and not pinned.timestamp.match(
         "2026-01-20T10:00:00+00:00"
     )
-    assert pinned.statuses["createContact"] == (201, 400, 401, 413, 415)
+    assert pinned.statuses["createContact"] == (201, 400, 401, 413, 415, 431)
 
 
 def _spec() -> dict[str, Any]:
