@@ -40,9 +40,6 @@ from .invariants import check_error, contact_of, page_of
 from .model import is_change
 from .strategies import Scope, create_bodies, patch_bodies
 
-STATUS_RULE = "rejected-write-status"
-SCOPE_RULE = "rejected-write-changes-nothing"
-
 # Candidate values for a string field with a pattern or a format: each is used only where the
 # field's own schema rejects it (checked with the spec's pattern), so no value is assumed invalid.
 # No U+001C..U+001F or U+0085: their white-space status differs between regex engines.
@@ -206,10 +203,10 @@ def _encode(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-# The kinds of refused writes; "id" and "other-organization" need a live contact of the scope.
-KINDS = ("fields", "json", "media-type", "too-large", "credentials", "method", "id", "other-organization")
+# The kinds of refused writes; "bad-id" and "other-organization" need a live contact of the scope.
+KINDS = ("fields", "json", "media-type", "too-large", "credentials", "method", "bad-id", "other-organization")
 ORG = "other-organization"
-NEEDS_LIVE = ("id", ORG)
+NEEDS_LIVE = ("bad-id", ORG)
 JSON_HEADERS = (("Content-Type", "application/json"),)
 NON_JSON_TYPES = (
     None,
@@ -360,7 +357,7 @@ def rejected_writes(
         return refused(
             404, method=method, path=contract.contact_path(target["id"]), headers=headers, authenticate=False
         )
-    # kind == "id": unknown, deleted or malformed; a PATCH's valid body or a DELETE.
+    # kind == "bad-id": unknown, deleted or malformed; a PATCH's valid body or a DELETE.
     ids = ["cont_" + secrets.token_hex(16), *gone, *malformed_ids(str(target["id"]))]
     method = draw(st.sampled_from(["PATCH", "DELETE"]))
     patch = _encode(draw(changing_patches(scope, target)))
@@ -392,7 +389,7 @@ def check_refused(api: ApiClient, write: RejectedWrite) -> Exchange:
         exchange,
         write.status,
         f"{write.kind}: {write.method} is refused with {write.status}",
-        rule=STATUS_RULE,
+        rule="rejected-write-status",
     )
     return exchange
 
@@ -436,12 +433,12 @@ def check_scope(
         wanted,
         "a refused write changes nothing (the list of the run's scope)",
         cause,
-        rule=SCOPE_RULE,
+        rule="rejected-write-changes-nothing",
     )
     expect_equal(
         fetched,
         {**{i: None for i in ids}, **wanted},
         "a refused write changes nothing (each of the run's contacts by GET)",
         cause,
-        rule=SCOPE_RULE,
+        rule="rejected-write-changes-nothing",
     )

@@ -175,6 +175,13 @@ def test_leaving_a_parameter_out_is_sending_its_default(
                 exchange,
                 rule="list-defaults",
             )
+            expect_equal(
+                len(page["items"]),
+                len(matching[query.offset : query.offset + query.limit]),
+                "a page holds `limit` items (the default's when left out), or what is left after `offset`",
+                exchange,
+                rule="list-defaults",
+            )
             expect_ordered_page(page["items"], matching, query.offset, query.limit, query.sort, exchange)
         expect_equal(
             pages[0],
