@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
 ENUMERATED = {"sort": CONTRACT.sorts, "order": CONTRACT.orders}
 OMIT = None  # a parameter left out of the request
 CROWD = CONTRACT.limit.default + 5  # contacts: more than a default page
-EXAMPLES = max(2, settings().max_examples // 4)
+EXAMPLES = max(2, settings().max_examples // 6)
 CREATORS = 8  # creates in flight at once while building the crowd (a slow deployment)
 
 

@@ -26,7 +26,7 @@ from .rejections import KINDS, ORG, body_fields, check_refused, check_scope, rej
 from .strategies import Scope, create_bodies
 
 # Every kind runs in every profile, each with a share of the profile's examples.
-EXAMPLES = max(2, settings().max_examples // 3)
+EXAMPLES = max(2, settings().max_examples // 6)
 
 
 @pytest.mark.writes
