@@ -33,6 +33,7 @@ from .invariants import contact_of, expect_ordered_page, page_of
 from .model import OrganizationModel, Query, fold, select
 from .strategies import FAMILY_NAMES, GIVEN_NAMES, LATIN_FAMILY, LATIN_GIVEN, Scope, full_width
 
+pytestmark = pytest.mark.writes
 CONTRACT = active()
 PARAMETERS = ("limit", "offset", "sort", "order", "search", "company_id")
 DEFAULTS: dict[str, Any] = {
@@ -149,7 +150,6 @@ def _sweep(parameter: str) -> list[dict[str, Any]]:
     return [dict(zip(names, combination, strict=True)) for combination in itertools.product(*options)]
 
 
-@pytest.mark.writes
 @pytest.mark.parametrize("parameter", PARAMETERS)
 @settings(max_examples=EXAMPLES)
 @given(data=st.data())
