@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from .contract import active
@@ -28,6 +29,7 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+@lru_cache(maxsize=1 << 16)  # pages of many contacts parse the same timestamps again and again
 def instant(timestamp: str) -> tuple[datetime, str]:
     """An RFC 3339 UTC timestamp as an exactly comparable value (any fraction length)."""
     match = _TIMESTAMP.match(timestamp)

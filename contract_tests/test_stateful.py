@@ -35,12 +35,15 @@ from .model import (
     expected_new_contact,
     select,
 )
+from .rejections import BodyFields, body_fields, check_refused, check_scope, rejected_writes
 from .strategies import Scope, create_bodies, list_queries, patch_bodies
 
 
 class ContactsMachine(RuleBasedStateMachine):
     api: ApiClient
     new_scope: Any  # () -> Scope, set by the test
+    fields: BodyFields  # the request bodies' rules, read from the spec (set by the test)
+    other_token: str | None = None  # organization B, for refused cross-organization writes
 
     contacts = Bundle("contacts")
     deleted = Bundle("deleted")
@@ -49,6 +52,7 @@ class ContactsMachine(RuleBasedStateMachine):
         super().__init__()
         self.scope: Scope = type(self).new_scope()
         self.model = OrganizationModel()
+        self.known: set[str] = set()  # ids seen live at a refused write (those gone since: deleted ids)
 
     @rule(target=contacts, data=st.data())
     def create(self, data: st.DataObject) -> str:
@@ -123,6 +127,17 @@ class ContactsMachine(RuleBasedStateMachine):
         )
         expect_ordered_page(page["items"], matching, query.offset, query.limit, query.sort, exchange)
 
+    @rule(data=st.data())
+    def refused_write(self, data: st.DataObject) -> None:
+        """A write the contract refuses (any kind, rejections.py) changes nothing the model holds."""
+        gone = sorted(self.known - set(self.model.contacts))
+        self.known |= set(self.model.contacts)
+        live = list(self.model.contacts.values())
+        token = self.api.token or ""
+        write = data.draw(rejected_writes(self.fields, self.scope, live, gone, token, self.other_token))
+        exchange = check_refused(self.api, write)
+        check_scope(self.api, self.scope.token, self.model.contacts, exchange, gone)
+
 
 # The profile's machine runs are split into independent shards (each its own scope), so that
 # parallel workers can run them side by side: against a slow deployment one long serial chain of
@@ -135,5 +150,7 @@ SHARDS = 3
 def test_the_server_behaves_like_the_model(api: ApiClient, run: Any, shard: int) -> None:
     ContactsMachine.api = api
     ContactsMachine.new_scope = staticmethod(lambda: Scope(run.ledger.family()))
+    ContactsMachine.fields = body_fields(run.document)
+    ContactsMachine.other_token = run.get_target().other_org_token
     runs = STATE_MACHINE_RUNS[run.settings.profile] // SHARDS
     run_state_machine_as_test(ContactsMachine, settings=settings(settings(), max_examples=max(1, runs)))

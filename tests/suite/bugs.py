@@ -19,6 +19,7 @@ build any number of them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
@@ -29,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import cookie_parser
 
 from contract_tests.contract import default as default_contract
@@ -801,6 +803,281 @@ def _drop_allow(scope: Scope, status: int, headers: MutableHeaders, body: bytes)
 )
 def method_not_allowed_without_allow() -> tuple[Modifier, ...]:
     return (RewriteResponse(_drop_allow),)
+
+
+# --------------------------------------------------------------------------- writes (issue 10, items 4-6)
+# Bugs of refused writes, defaults in combination and concurrency: each behaves exactly like the
+# reference mock to a client that sends one valid request at a time with hand-picked parameters.
+
+
+async def _read_all(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes) -> Any:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _exchange(app: Any, scope: Scope, body: bytes) -> tuple[int, list[dict[str, Any]], bytes]:
+    """Call `app` with `scope` and `body`; its status, its messages (to replay) and its body."""
+    messages: list[dict[str, Any]] = []
+
+    async def capture(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    await app(scope, _replaying(body), capture)
+    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return status, messages, content
+
+
+async def _call(app: Any, scope: Scope, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+    """The backend calling its own store: `method path` with the caller's credentials."""
+    raw = b"" if body is None else _dump(body)
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() in (b"authorization", b"cookie")]
+    if body is not None:
+        headers += [(b"content-type", JSON_TYPE.encode()), (b"content-length", str(len(raw)).encode())]
+    inner = {**scope, "method": method, "path": path, "raw_path": path.encode(), "query_string": b""}
+    status, _, content = await _exchange(app, {**inner, "headers": headers}, raw)
+    return status, content
+
+
+def _with_body(scope: Scope, body: bytes) -> Scope:
+    return set_header(scope, "content-length", str(len(body)))
+
+
+@dataclass(frozen=True)
+class AroundApp(Modifier):
+    """ASGI middleware around the mock (`cls(app)`), for bugs whose backend calls its own store."""
+
+    cls: type
+
+    def middleware(self) -> Middleware | None:
+        return Middleware(self.cls)
+
+
+def _item_path(scope: Scope) -> bool:
+    prefix = CONTRACT.collection_path + "/"
+    return str(scope["path"]).startswith(prefix) and "/" not in str(scope["path"])[len(prefix) :]
+
+
+class _PatchSavedFieldByField:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "PATCH" or not _item_path(scope):
+            await self.app(scope, receive, send)
+            return
+        raw = await _read_all(receive)
+        status, messages, _ = await _exchange(self.app, scope, raw)
+        patch = _json_object(scope, raw)
+        if status == 400 and patch and len(patch) > 1:
+            # BUG: the ORM saves the fields one by one as each validates; the first invalid
+            # one ends the request with 400, and the fields saved before it stay saved.
+            for name, value in patch.items():
+                saved, _ = await _call(self.app, scope, "PATCH", scope["path"], {name: value})
+                if saved != 200:
+                    break
+        for message in messages:
+            await send(message)
+
+
+@planted(
+    "a PATCH mixing valid and invalid fields saves the valid ones before it is refused with 400.",
+    Catch(
+        "test_rejected_writes.py",
+        "test_a_refused_write_changes_nothing and fields",
+        "rejected-write-changes-nothing",
+        THOROUGH,
+    ),
+    Catch(
+        "test_stateful.py",
+        "test_the_server_behaves_like_the_model",
+        "rejected-write-changes-nothing",
+        THOROUGH,
+    ),
+)
+def patch_saves_valid_fields_before_refusing() -> tuple[Modifier, ...]:
+    return (AroundApp(_PatchSavedFieldByField),)
+
+
+def _fold_id(scope: Scope) -> Scope:
+    if not _item_path(scope):
+        return scope
+    prefix = CONTRACT.collection_path + "/"
+    contact_id = str(scope["path"])[len(prefix) :]
+    # BUG: ids are looked up under a case-insensitive, PAD SPACE collation (MySQL's default):
+    # "CONT_AB12...", "cont_ab12... " and "cont_ab12..." name the same contact.
+    path = prefix + contact_id.rstrip(" ").lower()
+    return {**scope, "path": path, "raw_path": path.encode()}
+
+
+@planted(
+    "ids are compared case-insensitively and without trailing spaces: "
+    "PATCH/DELETE of 'CONT_AB12...' change 'cont_ab12...'.",
+    Catch(
+        "test_rejected_writes.py",
+        "test_a_refused_write_changes_nothing and bad-id",
+        "rejected-write-status",
+        THOROUGH,
+    ),
+)
+def ids_case_insensitive() -> tuple[Modifier, ...]:
+    return (RewriteRequest(scope=_fold_id),)
+
+
+SEARCH_ENGINE_SIZE = 20  # the search engine's own default page size
+
+
+def _search_engine_default_size(
+    scope: Scope, status: int, headers: MutableHeaders, body: bytes
+) -> tuple[int, bytes]:
+    if scope["method"] != "GET" or scope["path"] != CONTRACT.collection_path or status != 200:
+        return status, body
+    params = dict(_query_items(scope))
+    if not params.get("search") or "limit" in params:
+        return status, body
+    # BUG: with a search text the query goes to the search engine, which is given no size when
+    # the client sent no limit and so returns its own default (20); the echo still says 50.
+    page = json.loads(body)
+    page["items"] = page["items"][:SEARCH_ENGINE_SIZE]
+    return status, _dump(page)
+
+
+@planted(
+    "with a search and no limit a page holds at most 20 contacts (the search engine's default size), "
+    "though limit echoes 50.",
+    Catch(
+        "test_defaults.py", "test_leaving_a_parameter_out_is_sending_its_default", "list-defaults", THOROUGH
+    ),
+)
+def search_default_page_size() -> tuple[Modifier, ...]:
+    return (RewriteResponse(_search_engine_default_size),)
+
+
+class _PatchReadModifyWrite:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "PATCH" or not _item_path(scope):
+            await self.app(scope, receive, send)
+            return
+        raw = await _read_all(receive)
+        patch = _json_object(scope, raw)
+        if patch is not None:
+            status, content = await _call(self.app, scope, "GET", scope["path"])
+            if status == 200:
+                # BUG: PATCH reads the contact, merges the change in memory and writes the whole
+                # row back, with no lock or version check: a concurrent PATCH's fields are lost.
+                await asyncio.sleep(0.005)  # the database round trip between the read and the write
+                current = json.loads(content)["contact"]
+                merged = {name: current[name] for name in CONTRACT.writable_fields} | patch
+                raw = _dump(merged)
+                scope = _with_body(scope, raw)
+        _, messages, _ = await _exchange(self.app, scope, raw)
+        for message in messages:
+            await send(message)
+
+
+@planted(
+    "PATCH reads, merges and writes the whole contact back without a lock: "
+    "concurrent PATCHes of other fields are lost.",
+    Catch(
+        "test_concurrency.py",
+        "test_concurrent_patches_of_different_fields_all_land",
+        "concurrent-patches-all-land",
+    ),
+)
+def lost_update_under_concurrent_patch() -> tuple[Modifier, ...]:
+    return (AroundApp(_PatchReadModifyWrite),)
+
+
+class _CreatesOverwrite:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.created: dict[tuple[Any, ...], list[str]] = {}  # credentials -> ids, in order
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != CONTRACT.collection_path:
+            await self.app(scope, receive, send)
+            return
+        raw = await _read_all(receive)
+        who = tuple(sorted((k, v) for k, v in scope["headers"] if k.lower() in (b"authorization", b"cookie")))
+        log = self.created.setdefault(who, [])
+        read = len(log)
+        # BUG: the organization's contacts are one document: a create reads it, appends and writes
+        # it back whole, so creates that finished in between are overwritten (their 201 was sent).
+        await asyncio.sleep(0.005)
+        status, messages, content = await _exchange(self.app, scope, raw)
+        if status == 201:
+            for lost in log[read:]:
+                await _call(self.app, scope, "DELETE", CONTRACT.contact_path(lost))
+            log.append(json.loads(content)["contact"]["id"])
+        for message in messages:
+            await send(message)
+
+
+@planted(
+    "concurrent creates overwrite each other: all answer 201 with distinct ids, but only some are stored.",
+    Catch(
+        "test_concurrency.py",
+        "test_concurrent_creates_get_distinct_ids_and_all_appear",
+        "concurrent-creates-all-appear",
+    ),
+)
+def concurrent_creates_lost() -> tuple[Modifier, ...]:
+    return (AroundApp(_CreatesOverwrite),)
+
+
+def _millisecond(micros: int) -> int:
+    return micros // 1000 * 1000
+
+
+class _MillisecondTimestamps(Organization):
+    def create(self, values: Any) -> Contact:
+        contact = super().create(values)
+        moment = _millisecond(contact.created_us)
+        return replace_contact(self, replace(contact, created_us=moment, updated_us=moment))
+
+    def update(self, contact_id: str, changes: Any) -> Contact | None:
+        before = self.get(contact_id)
+        contact = super().update(contact_id, changes)
+        if contact is None or contact is before:
+            return contact
+        # BUG: timestamps are kept in milliseconds (a DATETIME(3) column) and nothing makes a
+        # change later than the one before it: two changes in one millisecond get one updated_at.
+        return replace_contact(self, replace(contact, updated_us=_millisecond(time.time_ns() // 1000)))
+
+
+@planted(
+    "updated_at has millisecond precision and no guard: "
+    "two changes within one millisecond get the same updated_at.",
+    Catch(
+        "test_concurrency.py",
+        "test_concurrent_patches_of_one_field_leave_the_latest",
+        "updated-at-strictly-increasing",
+    ),
+)
+def updated_at_millisecond_ties() -> tuple[Modifier, ...]:
+    return organizations(_MillisecondTimestamps)
 
 
 # --------------------------------------------------------------------------- the registry's views
