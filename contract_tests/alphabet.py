@@ -1,0 +1,359 @@
+"""Data as varied as the contract allows: names, emails, notes and search needles.
+
+The contract compares search text and names "after Unicode NFKC normalization
+and case folding" and counts lengths in characters (JSON Schema's code points).
+Realistic backends get this wrong in many ways (lower-casing instead of case
+folding, no NFKC, LIKE or regex metacharacters left active, lengths counted in
+bytes or UTF-16 units, a field searched that must not be), so the data reaches
+into every corner that separates them: characters outside the BMP, combining
+marks, full-width and half-width forms, letters whose case folding differs from
+lower-casing (ß, ẞ, ς, İ, ı, ǅ, µ...), right-to-left scripts, and characters
+that are special elsewhere (`%`, `_`, `\\`, quotes, regex metacharacters).
+
+Where the contract's words admit several readings, the data avoids the
+difference instead of asserting one (the suite asserts less rather than flag a
+correct server):
+
+- text is kept only when every plausible order of the two steps gives the same
+  result (NFKC then casefold, casefold then NFKC, NFKC around casefold, from
+  NFD), and when folding the joined full name equals joining the folded names;
+- no format characters (ZWJ, RLM, soft hyphen, U+FEFF: NFKC_Casefold drops them,
+  plain NFKC keeps them), no control characters but newline and tab in notes;
+- no white space that languages disagree on (U+001C..U+001F, U+0085, U+FEFF):
+  names are padded with ASCII space, tab or U+3000 only;
+- nothing whose folded form lies in U+E000..U+FFFF, so code-point order (what
+  the model sorts by) and UTF-16 order agree for sort=name;
+- only characters assigned since Unicode 6 or earlier, so a server on older
+  Unicode tables normalizes and folds them alike;
+- no length bound is probed with combining sequences (code points and
+  grapheme clusters would count them differently): bounds use precomposed and
+  astral characters, where every reading but bytes and UTF-16 units agrees;
+- needles never begin or end with white space (whether search text is trimmed
+  is not pinned), and email local parts stay within 64 characters
+  (`format: email` validators may enforce RFC 5321's limit).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+
+from .model import fold
+
+# --------------------------------------------------------------------------- character pools
+
+JAPANESE = [
+    "山田",
+    "佐藤",
+    "太郎",
+    "花子",
+    "𠮷田",
+    "髙橋",
+    "さくら",
+    "ブラウン",
+    "ｶﾀｶﾅ",
+    "ﾀﾞｲｽｹ",
+    "㈱山田",
+    "株式会社",
+]
+LATIN = ["Taro", "emily", "JOHN", "O'Brien", "McDonald", "de la Cruz", "Zoë", "José", "Anne-Marie", "Li"]
+# Case folding is not lower-casing for these: ß/ẞ fold to "ss", ς to σ, İ to "i̇"; ǅ, µ, K (Kelvin),
+# Å (Angstrom) and ﬁ are changed by NFKC first. ı has no folding at all (not "i").
+CASE_FOLDING = [
+    "Straße",
+    "STRASSE",
+    "Weiß",
+    "GROẞ",
+    "ﬁnance",
+    "İstanbul",
+    "ısık",
+    "Οδυσσεύς",
+    "ΣΊΣΥΦΟΣ",
+    "ǅemal",
+    "µ",
+    "K",
+    "Å",
+]
+COMBINING = ["Jose\u0301", "Zoe\u0308", "Ren\u00e9e", "Ame\u0301lie", "Ю\u0301лия", "n\u0303o\u0303"]
+RIGHT_TO_LEFT = ["שלום", "כהן", "שָׁלוֹם", "محمد", "عبد الله", "ﻣﺤﻤﺪ"]
+ASTRAL = ["𠮷", "😀", "𝐚𝐛𝐜", "𐐀𐐨", "𐌰𐌱", "🎉"]  # NFKC maps 𝐚𝐛𝐜 to abc; Deseret 𐐀 folds to 𐐨
+WIDTH = ["ＴＡＲＯ", "ｔａｒｏ", "ｶﾞｰﾃﾞﾝ", "１２３", "①", "㍿", "ＡＢＣ－１"]
+SPECIAL = [
+    "%",
+    "_",
+    "\\",
+    "'",
+    '"',
+    "`",
+    "[a]",
+    ".*",
+    "^$",
+    "(x)",
+    "a+b",
+    "?",
+    "|",
+    "{1}",
+    "--",
+    ";",
+    "%_",
+    "\\%",
+    "50%",
+    "a_b",
+    "*",
+]
+POOLS: dict[str, list[str]] = {
+    "japanese": JAPANESE,
+    "latin": LATIN,
+    "case-folding": CASE_FOLDING,
+    "combining": COMBINING,
+    "right-to-left": RIGHT_TO_LEFT,
+    "astral": ASTRAL,
+    "width": WIDTH,
+    "special": SPECIAL,
+}
+# One character of each UTF-8 length (1 to 4 bytes; the last is 2 UTF-16 units), for length bounds.
+FILLERS = ["x", "é", "漢", "𠮷"]
+PADDING = ["", "", "", " ", "  ", "\u3000", "\t"]
+ATEXT = "!#$%&'*+/=?^_`{|}~-"
+DOMAINS = ["example.com", "Example.CO.JP", "example.org", "mail.example.net"]
+
+# White space in any language's sense; the data never puts the ambiguous ones anywhere.
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff\x1c\x1d\x1e\x1f\x85"
+)
+
+
+def _folds(text: str) -> set[str]:
+    """Every plausible reading of "after NFKC normalization and case folding"."""
+    nfkc = unicodedata.normalize("NFKC", text)
+    return {
+        nfkc.casefold(),
+        unicodedata.normalize("NFKC", text.casefold()),
+        unicodedata.normalize("NFKC", nfkc.casefold()),
+        unicodedata.normalize("NFKC", unicodedata.normalize("NFD", text).casefold()),
+    }
+
+
+def unambiguous(text: str) -> bool:
+    """Do all readings of the contract's folding agree on `text`, with nothing they treat differently?"""
+    if len(_folds(text)) != 1:
+        return False
+    if any(unicodedata.category(c) in ("Cf", "Cs", "Co", "Cn") for c in text):
+        return False
+    if any(c in "\x1c\x1d\x1e\x1f\x85\ufeff" or (c < " " and c not in "\n\t") for c in text):
+        return False
+    return not any("\ue000" <= c <= "\uffff" for c in fold(text))
+
+
+def joins_cleanly(first: str, last: str) -> bool:
+    """Folding the full-name forms equals joining the folded names (no mark composes across the join)."""
+    forms = [f"{last} {first}", f"{last}{first}", f"{first} {last}"]
+    folded = [f"{fold(last)} {fold(first)}", f"{fold(last)}{fold(first)}", f"{fold(first)} {fold(last)}"]
+    return all(unambiguous(form) and fold(form) == want for form, want in zip(forms, folded, strict=True))
+
+
+def full_width(text: str) -> str:
+    """ASCII as its full-width forms (NFKC maps them back)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+# --------------------------------------------------------------------------- field values
+
+
+def _starts_cleanly(text: str) -> bool:
+    stripped = text.strip(WHITE_SPACE)
+    if not stripped or stripped != text:
+        return False
+    head = unicodedata.normalize("NFKC", stripped[0])[:1]
+    return unicodedata.category(head)[0] != "M" and not ("\u1100" <= head <= "\u11ff")
+
+
+def _sometimes(draw: st.DrawFn, one_in: int) -> bool:
+    """True about once in `one_in` draws (integers() would favour its bounds far more often)."""
+    return bool(draw(st.sampled_from([False] * (one_in - 1) + [True])))
+
+
+def _words() -> st.SearchStrategy[str]:
+    return st.sampled_from(sorted(POOLS)).flatmap(lambda pool: st.sampled_from(POOLS[pool]))
+
+
+@st.composite
+def person_names(draw: st.DrawFn, token: str | None, max_length: int = 100) -> str:
+    """A name (unpadded): words from the pools, maybe the scope's token, sometimes exactly max_length."""
+    words = draw(st.lists(_words(), min_size=1, max_size=3))
+    if token is not None:
+        words.insert(draw(st.integers(0, len(words))), token)
+    name = draw(st.sampled_from(["", " ", "\u3000", "-"])).join(words).strip(WHITE_SPACE)
+    if not _starts_cleanly(name):
+        name = f"{token or ''}Taro"
+    if _sometimes(draw, 10):
+        # At the bound in characters, filled up with a character of 1 to 4 bytes (2 UTF-16 units).
+        name = (name + draw(st.sampled_from(FILLERS)) * max_length)[:max_length]
+    return name[:max_length]
+
+
+@st.composite
+def emails(draw: st.DrawFn, token: str | None) -> str:
+    """An address the spec's pattern admits: atext specials, mixed case, sometimes 254 characters long."""
+    alphabet = st.sampled_from("abcXYZ019" + ATEXT)
+    atoms = draw(st.lists(st.text(alphabet=alphabet, min_size=1, max_size=6), min_size=1, max_size=3))
+    if token is not None:
+        atoms.insert(draw(st.integers(0, len(atoms))), token)
+    local = ".".join(atoms)[:63].strip(".")
+    domain = draw(st.sampled_from(DOMAINS))
+    if _sometimes(draw, 8):
+        # 254 characters exactly (the maximum): labels of at most 63 in front of the domain.
+        missing, labels = 254 - len(local) - 1 - len(domain), []
+        while missing > 1:
+            size = min(63, missing - 1)
+            labels.append("d" * size)
+            missing -= size + 1
+        local += "x" * missing
+        domain = ".".join([*labels, domain])
+    return f"{local}@{domain}"
+
+
+@st.composite
+def free_texts(draw: st.DrawFn, max_length: int) -> str:
+    """A position or note: words from every pool, newlines and tabs in notes, sometimes at the bound."""
+    words = draw(st.lists(_words(), max_size=5))
+    glue = draw(st.sampled_from([" ", "", "\n", "、"] if max_length > 100 else [" ", "", "・"]))
+    text = glue.join(words)[:max_length]
+    if _sometimes(draw, 10):
+        text = (text + draw(st.sampled_from(FILLERS)) * max_length)[:max_length]
+    return text
+
+
+@st.composite
+def varied_names(draw: st.DrawFn, token: str | None, max_length: int = 100) -> tuple[str, str]:
+    """(first, last), unambiguous to fold and joining cleanly; the token in one of them, if given."""
+    in_first = draw(st.booleans())
+    first = draw(person_names(token if in_first else None, max_length))
+    last = draw(person_names(None if in_first else token, max_length))
+    if not joins_cleanly(first, last):
+        first, last = ("Taro", f"Yamada{token or ''}")
+    return first, last
+
+
+# --------------------------------------------------------------------------- request bodies
+
+
+@st.composite
+def varied_create_bodies(draw: st.DrawFn, token: str, companies: Sequence[str]) -> dict[str, Any]:
+    """A valid create body from the whole range: the token in a name or the email, or in neither.
+
+    The company is one of the scope's (most of the time) or none: a contact the run owns is
+    findable by its id, its company, its token or a needle drawn from it, whichever it has.
+    """
+    first, last = draw(varied_names(draw(st.sampled_from([token, token, None]))))
+    body: dict[str, Any] = {
+        "first_name": draw(st.sampled_from(PADDING)) + first + draw(st.sampled_from(PADDING)),
+        "last_name": draw(st.sampled_from(PADDING)) + last + draw(st.sampled_from(PADDING)),
+    }
+    values: dict[str, st.SearchStrategy[Any]] = {
+        "email": st.one_of(st.none(), emails(draw(st.sampled_from([token, None])))),
+        "phone": st.one_of(st.none(), st.just(""), st.from_regex(r"\A\+?[0-9][0-9 ()-]{0,30}\Z")),
+        "position": st.one_of(st.none(), free_texts(100)),
+        "company_id": st.one_of(
+            st.sampled_from(list(companies)), st.sampled_from(list(companies)), st.none()
+        ),
+        "note": st.one_of(st.none(), free_texts(2000)),
+    }
+    for name, strategy in values.items():
+        if draw(st.sampled_from(["value", "value", "absent"])) == "value":
+            body[name] = draw(strategy)
+    return body
+
+
+@st.composite
+def varied_patch_bodies(
+    draw: st.DrawFn, token: str, companies: Sequence[str], current: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A partial update that often changes what search, the company filter and sort=name look at."""
+    fresh = draw(varied_create_bodies(token, companies))
+    fresh.update({name: fresh.get(name) for name in ("email", "phone", "position", "company_id", "note")})
+    weights = [
+        "first_name",
+        "last_name",
+        "email",
+        "company_id",
+        "first_name",
+        "last_name",
+        "note",
+        "position",
+        "phone",
+    ]
+    chosen = draw(st.sets(st.sampled_from(weights), max_size=4))
+    patch = {}
+    for name in sorted(chosen):
+        value = fresh[name]
+        if _sometimes(draw, 5) or (isinstance(value, str) and value.strip(WHITE_SPACE) == current[name]):
+            # The same value again: not a change (a padded copy of a name would be sent bare,
+            # since whether it counts as a change is not pinned).
+            value = current[name]
+        patch[name] = value
+    return patch
+
+
+# --------------------------------------------------------------------------- needles
+
+# Ways a needle is shown to the server: the contract folds all of them alike (or the model says not).
+SHOWN = ("as-is", "upper", "lower", "casefold", "full-width", "swapcase")
+# Metacharacters of LIKE, GLOB and regular expressions, put into a needle where the data has none.
+WILDCARDS = ("%", "_", ".", ".*", "*", "?", "[", "\\", "^", "$")
+
+
+def _shown(text: str, how: str) -> str:
+    if how == "upper":
+        return text.upper()
+    if how == "lower":
+        return text.lower()
+    if how == "casefold":
+        return text.casefold()
+    if how == "full-width":
+        return full_width(text)
+    if how == "swapcase":
+        return text.swapcase()
+    return text
+
+
+def searched_forms(contact: Mapping[str, Any]) -> list[str]:
+    """The contract's search forms of a contact (unfolded)."""
+    first, last = contact["first_name"], contact["last_name"]
+    forms = [first, last, f"{last} {first}", f"{last}{first}", f"{first} {last}"]
+    if contact.get("email"):
+        forms.append(contact["email"])
+    return forms
+
+
+def unsearched_fields(contact: Mapping[str, Any]) -> list[str]:
+    """Fields search must never look at (a needle from them finds the contact only by coincidence)."""
+    return [contact[name] for name in ("note", "position", "phone", "company_id", "id") if contact.get(name)]
+
+
+@st.composite
+def needles(draw: st.DrawFn, sources: Sequence[str]) -> str:
+    """A random substring of one of `sources`, shown folded or not, sometimes with a wildcard put in.
+
+    Falls back to the whole source when the cut or the showing is ambiguous to fold.
+    """
+    source = draw(st.sampled_from(list(sources)))
+    start = draw(st.integers(0, max(0, len(source) - 1)))
+    end = draw(st.integers(start + 1, max(start + 1, min(len(source), start + 24))))
+    needle = _shown(source[start:end], draw(st.sampled_from(SHOWN))).strip(WHITE_SPACE)
+    if _sometimes(draw, 4) and needle:
+        # A metacharacter in place of, or between, the needle's characters: a literal search finds
+        # only text that has it; LIKE, GLOB or a regex would also find the text around it.
+        at = draw(st.integers(0, len(needle)))
+        wildcard = draw(st.sampled_from(WILDCARDS))
+        replace = draw(st.booleans()) and at < len(needle)
+        needle = needle[:at] + wildcard + needle[at + (1 if replace else 0) :]
+    if not needle or not unambiguous(needle) or needle != needle.strip(WHITE_SPACE):
+        needle = source.strip(WHITE_SPACE)
+    if not needle or not unambiguous(needle):
+        return "x"
+    return needle
