@@ -242,21 +242,31 @@ def varied_names(draw: st.DrawFn, token: str | None, max_length: int = 100) -> t
 # --------------------------------------------------------------------------- request bodies
 
 
+def carries(contact: Mapping[str, Any], token: str) -> bool:
+    """Does a searchable field hold the token (so the run's final sweep by tag finds the contact)?"""
+    return any(token in (contact.get(name) or "") for name in ("first_name", "last_name", "email"))
+
+
 @st.composite
 def varied_create_bodies(draw: st.DrawFn, token: str, companies: Sequence[str]) -> dict[str, Any]:
-    """A valid create body from the whole range: the token in a name or the email, or in neither.
+    """A valid create body from the whole range; the token in a name, the email or both.
 
-    The company is one of the scope's (most of the time) or none: a contact the run owns is
-    findable by its id, its company, its token or a needle drawn from it, whichever it has.
+    The token keeps the contact findable by the run's final sweep (cleanup), wherever it is;
+    the needles of the read paths are drawn from all of the data, not from the token. The
+    company is one of the scope's most of the time, or none.
     """
-    first, last = draw(varied_names(draw(st.sampled_from([token, token, None]))))
+    email_token = draw(st.sampled_from([token, None]))
+    email = draw(st.one_of(st.none(), emails(email_token)))
+    named = token if email is None or email_token is None else draw(st.sampled_from([token, None]))
+    first, last = draw(varied_names(named))
     body: dict[str, Any] = {
         "first_name": draw(st.sampled_from(PADDING)) + first + draw(st.sampled_from(PADDING)),
         "last_name": draw(st.sampled_from(PADDING)) + last + draw(st.sampled_from(PADDING)),
     }
+    if email is not None or draw(st.booleans()):
+        body["email"] = email
     values: dict[str, st.SearchStrategy[Any]] = {
-        "email": st.one_of(st.none(), emails(draw(st.sampled_from([token, None])))),
-        "phone": st.one_of(st.none(), st.just(""), st.from_regex(r"\A\+?[0-9][0-9 ()-]{0,30}\Z")),
+        "phone": st.one_of(st.none(), st.just(""), st.from_regex(r"\A\+?[0-9](?:[0-9 ()-]{0,29}[0-9])?\Z")),
         "position": st.one_of(st.none(), free_texts(100)),
         "company_id": st.one_of(
             st.sampled_from(list(companies)), st.sampled_from(list(companies)), st.none()
@@ -273,21 +283,14 @@ def varied_create_bodies(draw: st.DrawFn, token: str, companies: Sequence[str]) 
 def varied_patch_bodies(
     draw: st.DrawFn, token: str, companies: Sequence[str], current: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """A partial update that often changes what search, the company filter and sort=name look at."""
+    """A partial update that often changes what search, the company filter and sort=name look at.
+
+    It never leaves the contact without the token in a name or the email (see `carries`).
+    """
     fresh = draw(varied_create_bodies(token, companies))
     fresh.update({name: fresh.get(name) for name in ("email", "phone", "position", "company_id", "note")})
-    weights = [
-        "first_name",
-        "last_name",
-        "email",
-        "company_id",
-        "first_name",
-        "last_name",
-        "note",
-        "position",
-        "phone",
-    ]
-    chosen = draw(st.sets(st.sampled_from(weights), max_size=4))
+    fields = ["first_name", "last_name", "email", "company_id", "note", "position", "phone"]
+    chosen = draw(st.sets(st.sampled_from([*fields, "first_name", "last_name"]), max_size=4))
     patch = {}
     for name in sorted(chosen):
         value = fresh[name]
@@ -296,6 +299,12 @@ def varied_patch_bodies(
             # since whether it counts as a change is not pinned).
             value = current[name]
         patch[name] = value
+    if not carries({**current, **patch}, token):
+        patch["last_name"] = draw(person_names(token))
+    after = {**current, **patch}
+    if not joins_cleanly(after["first_name"].strip(WHITE_SPACE), after["last_name"].strip(WHITE_SPACE)):
+        patch.pop("first_name", None)
+        patch["last_name"] = f"Yamada{token}"
     return patch
 
 
@@ -335,20 +344,30 @@ def unsearched_fields(contact: Mapping[str, Any]) -> list[str]:
     return [contact[name] for name in ("note", "position", "phone", "company_id", "id") if contact.get(name)]
 
 
+def _pick(draw: st.DrawFn, size: int) -> int:
+    """An index below `size`, drawn the same way whatever `size` is.
+
+    The sources of a needle hold the scope's token and server-made ids, whose lengths differ
+    between machine runs; a draw whose bounds follow them would make Hypothesis see "inconsistent
+    data generation" for the same choices.
+    """
+    return int(draw(st.integers(0, 2**16 - 1))) % max(1, size)
+
+
 @st.composite
 def needles(draw: st.DrawFn, sources: Sequence[str]) -> str:
     """A random substring of one of `sources`, shown folded or not, sometimes with a wildcard put in.
 
     Falls back to the whole source when the cut or the showing is ambiguous to fold.
     """
-    source = draw(st.sampled_from(list(sources)))
-    start = draw(st.integers(0, max(0, len(source) - 1)))
-    end = draw(st.integers(start + 1, max(start + 1, min(len(source), start + 24))))
+    source = sources[_pick(draw, len(sources))]
+    start = _pick(draw, len(source))
+    end = start + 1 + _pick(draw, min(len(source) - start, 24))
     needle = _shown(source[start:end], draw(st.sampled_from(SHOWN))).strip(WHITE_SPACE)
     if _sometimes(draw, 4) and needle:
         # A metacharacter in place of, or between, the needle's characters: a literal search finds
         # only text that has it; LIKE, GLOB or a regex would also find the text around it.
-        at = draw(st.integers(0, len(needle)))
+        at = _pick(draw, len(needle) + 1)
         wildcard = draw(st.sampled_from(WILDCARDS))
         replace = draw(st.booleans()) and at < len(needle)
         needle = needle[:at] + wildcard + needle[at + (1 if replace else 0) :]

@@ -8,6 +8,7 @@ sets, defaults) is read from the spec through `contract.py`.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -28,6 +29,7 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every listed contact is parsed twice per page: the cache pays
 def instant(timestamp: str) -> tuple[datetime, str]:
     """An RFC 3339 UTC timestamp as an exactly comparable value (any fraction length)."""
     match = _TIMESTAMP.match(timestamp)

@@ -988,7 +988,6 @@ def _utf16_units(text: str) -> int:
     "lengths are counted in UTF-16 code units (JavaScript's length): 51 characters outside the BMP "
     "are refused as a name longer than 100.",
     Catch("test_lengths.py", "test_a_value_at_the_bound_is_accepted and astral", "length-in-characters"),
-    _stateful("length-in-characters"),
 )
 def lengths_in_utf16_units() -> tuple[Modifier, ...]:
     # BUG: the database column is NVARCHAR(n) / the check uses String.length: UTF-16 units.
