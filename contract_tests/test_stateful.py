@@ -4,7 +4,10 @@ Each machine run owns a fresh scope (token and companies). Rules create, get,
 patch (partial, null-clearing, empty, same values), delete and list with random
 search / company_id / sort / order / limit / offset; after every step the
 server's answer must equal the model's: every field, `total`, page contents
-and their order.
+and their order. After every create, patch and delete the contact is also
+observed through every read path (`readpaths.py`), and half the writes draw
+their data from the whole range the contract admits (`alphabet.py`); see
+docs/read-paths.md.
 """
 
 from __future__ import annotations
