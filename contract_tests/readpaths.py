@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from hypothesis import strategies as st
 
@@ -174,13 +174,13 @@ class ReadPaths:
             )
         mine = [item for item in page["items"] if item["id"] in own]
         for item in mine:
-            expect(
-                matches(own[item["id"]], query),
-                f"{what} lists only contacts that match it",
-                exchange,
-                f"{item['id']} ({_names(own[item['id']])}) does not match, yet it is listed",
-                rule=_rule(query),
-            )
+            if not matches(own[item["id"]], query):
+                _wrong_members(
+                    query,
+                    f"{what} lists only contacts that match it",
+                    exchange,
+                    f"{item['id']} ({_names(own[item['id']])}) does not match, yet it is listed",
+                )
             expect_equal(
                 item,
                 own[item["id"]],
@@ -247,11 +247,11 @@ class ReadPaths:
         named = {c["id"]: c for c in [*self.model.contacts.values(), *self.gone.values()]}
         extra = ", ".join(f"{i} ({_names(named[i])})" if i in named else i for i in sorted(got - want))
         lacking = ", ".join(f"{i} ({_names(named[i])})" for i in sorted(want - got))
-        fail(
+        _wrong_members(
+            query,
             f"{_what(query)} lists exactly the matching contacts",
             exchange,
             f"missing: {lacking or '-'}\n  unexpected: {extra or '-'}",
-            rule=_rule(query),
         )
 
     def _same_order(
@@ -295,7 +295,10 @@ def _what(query: Query) -> str:
     return "the list " + " ".join(parts)
 
 
-def _rule(query: Query) -> str:
+def _wrong_members(query: Query, invariant: str, exchange: Exchange, detail: str) -> NoReturn:
+    """Fail with the id of the filter that picked the wrong contacts."""
     if query.search:
-        return "search-matches"
-    return "company-filter" if query.company_id else "list-holds-every-contact"
+        fail(invariant, exchange, detail, rule="search-matches")
+    if query.company_id:
+        fail(invariant, exchange, detail, rule="company-filter")
+    fail(invariant, exchange, detail, rule="list-holds-every-contact")
