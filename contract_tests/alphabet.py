@@ -313,7 +313,7 @@ def varied_patch_bodies(
 # Ways a needle is shown to the server: the contract folds all of them alike (or the model says not).
 SHOWN = ("as-is", "upper", "lower", "casefold", "full-width", "swapcase")
 # Metacharacters of LIKE, GLOB and regular expressions, put into a needle where the data has none.
-WILDCARDS = ("%", "_", ".", ".*", "*", "?", "[", "\\", "^", "$")
+WILDCARDS = ("%", "_", "%", "_", ".", ".*", "*", "?", "[", "\\", "^", "$")
 
 
 def _shown(text: str, how: str) -> str:
@@ -354,16 +354,49 @@ def _pick(draw: st.DrawFn, size: int) -> int:
     return int(draw(st.integers(0, 2**16 - 1))) % max(1, size)
 
 
-@st.composite
-def needles(draw: st.DrawFn, sources: Sequence[str]) -> str:
-    """A random substring of one of `sources`, shown folded or not, sometimes with a wildcard put in.
+LIKE_AND_REGEX = set("%_\\[]*.?^$+(){}|")
 
-    Falls back to the whole source when the cut or the showing is ambiguous to fold.
+
+def telling(c: str) -> bool:
+    """Does `c` separate readings of the contract: folding vs lower-casing, NFKC, a combining mark,
+    a character outside the BMP, or a metacharacter of LIKE or regular expressions?"""
+    return (
+        fold(c) != c.lower()
+        or unicodedata.normalize("NFKC", c) != c
+        or unicodedata.combining(c) > 0
+        or ord(c) > 0xFFFF
+        or c in LIKE_AND_REGEX
+    )
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+@st.composite
+def needles(draw: st.DrawFn, *groups: Sequence[str]) -> str:
+    """A random substring of a source (a group is drawn first, then a source in it), shown folded
+    or not, sometimes with a wildcard put in or its accents taken off.
+
+    Half the cuts are placed around a telling character of the source (`telling`), where
+    readings of the contract differ. Falls back to the whole source when the cut or the
+    showing is ambiguous to fold.
     """
-    source = sources[_pick(draw, len(sources))]
-    start = _pick(draw, len(source))
-    end = start + 1 + _pick(draw, min(len(source) - start, 24))
-    needle = _shown(source[start:end], draw(st.sampled_from(SHOWN))).strip(WHITE_SPACE)
+    sources = [group for group in groups if group]
+    group = sources[_pick(draw, len(sources))] if sources else ["x"]
+    source = group[_pick(draw, len(group))]
+    marks = [i for i, c in enumerate(source) if telling(c)]
+    aimed = bool(draw(st.booleans()))
+    if marks and aimed:
+        at = marks[_pick(draw, len(marks))]
+        start = max(0, at - _pick(draw, 4))
+        end = min(len(source), at + 1 + _pick(draw, 4))
+    else:
+        start = _pick(draw, len(source))
+        end = start + 1 + _pick(draw, min(len(source) - start, 24))
+    cut = source[start:end]
+    how = draw(st.sampled_from((*SHOWN, "unaccented")))
+    needle = (_unaccented(cut) if how == "unaccented" else _shown(cut, how)).strip(WHITE_SPACE)
     if _sometimes(draw, 4) and needle:
         # A metacharacter in place of, or between, the needle's characters: a literal search finds
         # only text that has it; LIKE, GLOB or a regex would also find the text around it.

@@ -94,13 +94,14 @@ class ReadPaths:
             self.page(self._drawn_order(data, Query(company_id=moved_from, limit=self._window())))
         self.unfiltered(data)
         sources = searched_forms(contact)
-        self.search(data, sources, contact)
+        self.search(data, sources, subject=contact)
         if before is not None and searched_forms(before) != sources:
-            self.search(data, searched_forms(before), contact)  # the old values: found only if still matching
-        others = [c for c in self.model.contacts.values() if c["id"] != contact_id]
-        elsewhere = unsearched_fields(contact) + [f for c in others for f in searched_forms(c)]
-        if elsewhere:
-            self.search(data, elsewhere, contact)  # found only by coincidence, which the model knows
+            # The old values: found only if still matching.
+            self.search(data, searched_forms(before), subject=contact)
+        others = [f for c in self.model.contacts.values() if c["id"] != contact_id for f in searched_forms(c)]
+        # Found only by coincidence, which the model knows: what search must not look at, and
+        # the run's other contacts.
+        self.search(data, unsearched_fields(contact), others, subject=contact)
 
     def deleted(self, data: st.DataObject, contact: Contact) -> None:
         """After a delete: 404 by id, and in no list any more."""
@@ -109,7 +110,7 @@ class ReadPaths:
         if contact["company_id"]:
             self.page(self._drawn_order(data, Query(company_id=contact["company_id"], limit=self._window())))
         self.page(Query(sort="created_at", order="desc", limit=self._window()))
-        self.search(data, searched_forms(contact), contact)
+        self.search(data, searched_forms(contact), subject=contact)
 
     # ------------------------------------------------------------------ the read paths
 
@@ -140,11 +141,11 @@ class ReadPaths:
         order = data.draw(st.sampled_from(active().orders), label="order by name")
         self.page(Query(sort="name", order=order, limit=active().max_limit))
 
-    def search(self, data: st.DataObject, sources: list[str], subject: Contact) -> None:
+    def search(self, data: st.DataObject, *sources: list[str], subject: Contact) -> None:
         """A needle drawn from `sources`; with the subject's company as a second filter (any sort
         and order: the page is the run's alone), or without (the newest first: the run's contacts
         are the newest, so one small page from the start holds them wherever others' data is)."""
-        needle = data.draw(needles(sources), label="needle")
+        needle = data.draw(needles(*sources), label="needle")
         company = subject.get("company_id")
         if company and data.draw(st.booleans(), label="with its company"):
             self.page(self._drawn_order(data, Query(search=needle, company_id=company, limit=self._window())))
