@@ -59,7 +59,20 @@ JAPANESE = [
     "㈱山田",
     "株式会社",
 ]
-LATIN = ["Taro", "emily", "JOHN", "O'Brien", "McDonald", "de la Cruz", "Zoë", "José", "Anne-Marie", "Li"]
+LATIN = [
+    "Strauß",
+    "Νίκος",
+    "Taro",
+    "emily",
+    "JOHN",
+    "O'Brien",
+    "McDonald",
+    "de la Cruz",
+    "Zoë",
+    "José",
+    "Anne-Marie",
+    "Li",
+]
 # Case folding is not lower-casing for these: ß/ẞ fold to "ss", ς to σ, İ to "i̇"; ǅ, µ, K (Kelvin),
 # Å (Angstrom) and ﬁ are changed by NFKC first. ı has no folding at all (not "i").
 CASE_FOLDING = [
@@ -396,6 +409,9 @@ def needles(draw: st.DrawFn, *groups: Sequence[str]) -> str:
         end = start + 1 + _pick(draw, min(len(source) - start, 24))
     cut = source[start:end]
     how = draw(st.sampled_from((*SHOWN, "unaccented")))
+    if marks and aimed and fold(source[at]) != source[at].lower() and draw(st.booleans()):
+        # ß, ẞ, ς, final Σ: only a showing that changes them (SS, ss, σ) tells folding from lower().
+        how = draw(st.sampled_from(("upper", "casefold")))
     needle = (_unaccented(cut) if how == "unaccented" else _shown(cut, how)).strip(WHITE_SPACE)
     if _sometimes(draw, 4) and needle:
         # A metacharacter in place of, or between, the needle's characters: a literal search finds
