@@ -4,7 +4,10 @@ Each machine run owns a fresh scope (token and companies). Rules create, get,
 patch (partial, null-clearing, empty, same values), delete and list with random
 search / company_id / sort / order / limit / offset; after every step the
 server's answer must equal the model's: every field, `total`, page contents
-and their order.
+and their order. After every create, patch and delete the contact is also
+observed through every read path (`readpaths.py`), and half the writes draw
+their data from the whole range the contract admits (`alphabet.py`); see
+docs/read-paths.md.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, rule, run_state_machine_as_test
 
+from .alphabet import varied_create_bodies, varied_patch_bodies
 from .client import ApiClient
 from .conftest import STATE_MACHINE_RUNS
 from .failures import expect, expect_equal
@@ -35,6 +39,7 @@ from .model import (
     expected_new_contact,
     select,
 )
+from .readpaths import ReadPaths
 from .rejections import BodyFields, body_fields, check_refused, check_scope, rejected_writes
 from .strategies import Scope, create_bodies, list_queries, patch_bodies
 
@@ -53,10 +58,14 @@ class ContactsMachine(RuleBasedStateMachine):
         self.scope: Scope = type(self).new_scope()
         self.model = OrganizationModel()
         self.known: set[str] = set()  # ids seen live at a refused write (those gone since: deleted ids)
+        # Every write is then observed through every read path (readpaths.py).
+        self.paths = ReadPaths(self.api, self.model, self.scope.token, self.scope.companies)
 
     @rule(target=contacts, data=st.data())
     def create(self, data: st.DataObject) -> str:
-        body = data.draw(create_bodies(self.scope))
+        body = data.draw(
+            st.one_of(create_bodies(self.scope), varied_create_bodies(self.scope.token, self.scope.companies))
+        )
         exchange = self.api.create(body)
         contact = contact_of(exchange, 201, "POST creates a contact: 201")
         check_location(exchange, contact["id"])
@@ -67,6 +76,7 @@ class ContactsMachine(RuleBasedStateMachine):
             contact["id"] not in self.model.contacts, "every create gets a new id", exchange, contact["id"]
         )
         self.model.contacts[contact["id"]] = contact
+        self.paths.written(data, contact["id"], None)
         return str(contact["id"])
 
     @rule(contact_id=contacts)
@@ -86,14 +96,20 @@ class ContactsMachine(RuleBasedStateMachine):
         current = self.model.contacts.get(contact_id)
         if current is None:
             return
-        patch = data.draw(patch_bodies(self.scope, current))
+        patch = data.draw(
+            st.one_of(
+                patch_bodies(self.scope, current),
+                varied_patch_bodies(self.scope.token, self.scope.companies, current),
+            )
+        )
         exchange = self.api.patch(contact_id, patch)
         updated = contact_of(exchange, 200, "PATCH with valid fields succeeds")
         check_patched(current, patch, updated, exchange)
         self.model.contacts[contact_id] = updated
+        self.paths.written(data, contact_id, current)
 
-    @rule(target=deleted, contact_id=consumes(contacts))
-    def delete(self, contact_id: str) -> str:
+    @rule(target=deleted, contact_id=consumes(contacts), data=st.data())
+    def delete(self, contact_id: str, data: st.DataObject) -> str:
         if contact_id in self.model.contacts:
             exchange = self.api.delete(contact_id)
             expect_status_success = exchange.status == 200
@@ -101,7 +117,7 @@ class ContactsMachine(RuleBasedStateMachine):
                 expect_status_success, "DELETE of a live contact is 200", exchange, f"got {exchange.status}"
             )
             expect_equal(json_body(exchange), {"success": True}, 'DELETE answers {"success": true}', exchange)
-            del self.model.contacts[contact_id]
+            self.paths.deleted(data, self.model.contacts.pop(contact_id))
         return contact_id
 
     @rule(contact_id=deleted, method=st.sampled_from(["GET", "PATCH", "DELETE"]))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import time
 import unicodedata
@@ -34,7 +35,7 @@ from starlette.middleware import Middleware
 from starlette.requests import cookie_parser
 
 from contract_tests.contract import default as default_contract
-from mock_server.errors import ApiError, NotFound
+from mock_server.errors import ApiError, FieldError, NotFound, ValidationFailed
 from mock_server.handlers import Call, Handler, Reply
 from mock_server.modifiers import (
     EditSpec,
@@ -1078,6 +1079,211 @@ class _MillisecondTimestamps(Organization):
 )
 def updated_at_millisecond_ties() -> tuple[Modifier, ...]:
     return organizations(_MillisecondTimestamps)
+
+
+# ------------------------------------------------------------ read paths and varied data (issue 10)
+# Bugs the model-based machine finds now that it observes every write through every read path
+# with data from the whole range the contract admits (contract_tests/readpaths.py, alphabet.py).
+
+STATEFUL = ("test_stateful.py", "test_the_server_behaves_like_the_model")
+
+
+def _stateful(rule: str) -> Catch:
+    return Catch(*STATEFUL, rule, THOROUGH)
+
+
+def _nfkc_lower(text: str) -> str:
+    return _nfkc(text).lower()
+
+
+class _SearchLowerCases(_SearchOrganization):
+    # BUG: lower() where the contract says case folding, for the data...
+    normalize = staticmethod(_nfkc_lower)
+
+
+@planted(
+    'search lower-cases instead of case folding: "STRASSE" does not find "Straße", "σ" not "ς".',
+    _stateful("search-matches"),
+)
+def search_lowercases() -> tuple[Modifier, ...]:
+    # BUG: ...and for the search text.
+    return (
+        *organizations(_SearchLowerCases),
+        WrapHandler("listContacts", _search_normalized_by(_nfkc_lower)),
+    )
+
+
+def _without_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return fold("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+class _SearchAccentInsensitive(_SearchOrganization):
+    # BUG: an accent-insensitive collation (combining marks dropped) for the data...
+    normalize = staticmethod(_without_marks)
+
+
+@planted(
+    'search ignores accents (an "_ai_ci" collation): "Jose" finds "José".',
+    _stateful("search-matches"),
+)
+def search_accent_insensitive() -> tuple[Modifier, ...]:
+    # BUG: ...and for the search text.
+    return (
+        *organizations(_SearchAccentInsensitive),
+        WrapHandler("listContacts", _search_normalized_by(_without_marks)),
+    )
+
+
+class _SearchLikeWildcards(_SearchOrganization):
+    def page(self, query: ListQuery) -> Page:
+        if not query.search:
+            return super().page(query)
+        # BUG: the search text goes into `LIKE '%' || :q || '%'` unescaped: % and _ are wildcards.
+        like = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in query.search)
+        pattern = re.compile(like, re.S)
+        candidates = _everything(self, query, search="")
+        return _window([c for c in candidates if any(pattern.search(f) for f in self.forms(c))], query)
+
+
+@planted(
+    "search passes % and _ to SQL LIKE unescaped: they match any text and any character.",
+    _stateful("search-matches"),
+)
+def search_like_wildcards() -> tuple[Modifier, ...]:
+    return organizations(_SearchLikeWildcards)
+
+
+class _SearchLooksAtNote(_SearchOrganization):
+    def forms(self, contact: Contact) -> list[str]:
+        # BUG: the full-text index was built over the note too (and the position).
+        extra = [self.normalize(v) for v in (contact.note, contact.position) if v]
+        return [*super().forms(contact), *extra]
+
+
+@planted(
+    "search also finds contacts by their note and position, which it must not look at.",
+    _stateful("search-matches"),
+)
+def search_looks_at_note() -> tuple[Modifier, ...]:
+    return organizations(_SearchLooksAtNote)
+
+
+class _Remembered(Organization):
+    """Remembers each contact as it was created (a denormalized column never updated by PATCH)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.as_created: dict[str, Contact] = {}
+
+    def create(self, values: Any) -> Contact:
+        contact = super().create(values)
+        self.as_created[contact.id] = contact
+        return contact
+
+    def original(self, contact: Contact) -> Contact:
+        return self.as_created.get(contact.id, contact)
+
+
+class _SearchIndexStale(_Remembered, _SearchOrganization):
+    def forms(self, contact: Contact) -> list[str]:
+        # BUG: the search column is filled on INSERT only; a PATCH of a name or the email leaves it.
+        return _SearchOrganization.forms(self, self.original(contact))
+
+
+@planted(
+    "search still sees the names and email a contact was created with, not the patched ones.",
+    _stateful("search-matches"),
+)
+def search_index_stale_after_patch() -> tuple[Modifier, ...]:
+    return organizations(_SearchIndexStale)
+
+
+class _NameSortStale(_Remembered):
+    def page(self, query: ListQuery) -> Page:
+        if query.sort != "name":
+            return super().page(query)
+        hits = _everything(self, query, sort="created_at", order="asc")
+
+        def key(c: Contact) -> tuple[str, str, str]:
+            first = self.original(c)
+            # BUG: the sort key column is computed on INSERT only: a patched name keeps its old place.
+            return (*name_sort_key(first.first_name, first.last_name), c.id)
+
+        return _window(sorted(hits, key=key, reverse=query.descending), query)
+
+
+@planted(
+    "sort=name orders a patched contact by the name it was created with.",
+    _stateful("sort-order"),
+)
+def name_sort_stale_after_patch() -> tuple[Modifier, ...]:
+    return organizations(_NameSortStale)
+
+
+class _CompanyFilterStale(_Remembered):
+    def page(self, query: ListQuery) -> Page:
+        if not query.company_id:
+            return super().page(query)
+        hits = _everything(self, query, company_id="")
+        # BUG: the company filter reads a cache filled at creation: a moved contact stays in its
+        # old company's list and never shows in the new one's.
+        return _window([c for c in hits if self.original(c).company_id == query.company_id], query)
+
+
+@planted(
+    "the company filter still files a contact under the company it was created with.",
+    _stateful("company-filter"),
+)
+def company_filter_stale_after_patch() -> tuple[Modifier, ...]:
+    return organizations(_CompanyFilterStale)
+
+
+def _length_counted_by(units: Callable[[str], int], what: str) -> Callable[[Call, Handler], Reply]:
+    """A write handler that checks maxLength again, counting `units` instead of characters."""
+    limits = {"first_name": 100, "last_name": 100, "position": 100, "note": 2000}
+
+    def checked(call: Call, handler: Handler) -> Reply:
+        body = call.body or {}
+        too_long = [
+            FieldError(name, f"longer than {limit} {what}")
+            for name, limit in limits.items()
+            if isinstance(body.get(name), str) and units(body[name].strip()) > limit
+        ]
+        if too_long:
+            raise ValidationFailed(details=too_long)
+        return handler(call)
+
+    return checked
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@planted(
+    "lengths are counted in UTF-16 code units (JavaScript's length): 51 characters outside the BMP "
+    "are refused as a name longer than 100.",
+    Catch("test_lengths.py", "test_a_value_at_the_bound_is_accepted and astral", "length-in-characters"),
+)
+def lengths_in_utf16_units() -> tuple[Modifier, ...]:
+    # BUG: the database column is NVARCHAR(n) / the check uses String.length: UTF-16 units.
+    wrap = _length_counted_by(_utf16_units, "UTF-16 units")
+    return (WrapHandler("createContact", wrap), WrapHandler("updateContact", wrap))
+
+
+def _utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+@planted(
+    "lengths are counted in UTF-8 bytes (VARCHAR(n) in bytes): a 100-character Japanese name is refused.",
+    Catch("test_lengths.py", "test_a_value_at_the_bound_is_accepted and 3-byte", "length-in-characters"),
+)
+def lengths_in_utf8_bytes() -> tuple[Modifier, ...]:
+    # BUG: the length check counts the bytes of the UTF-8 encoding.
+    wrap = _length_counted_by(_utf8_bytes, "bytes")
+    return (WrapHandler("createContact", wrap), WrapHandler("updateContact", wrap))
 
 
 # --------------------------------------------------------------------------- the registry's views
