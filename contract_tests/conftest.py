@@ -193,7 +193,7 @@ def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run = config.stash[RUN_KEY]
-    if workers.is_worker(config):
+    if workers.is_worker(config) and workers.ours(items):
         items[:] = workers.schedule(items, workers.worker_count(config))
     if not run.settings.read_only:
         return

@@ -155,6 +155,11 @@ def restore_environment(config: pytest.Config) -> None:
         os.environ["PYTEST_ADDOPTS"] = saved
 
 
+def ours(items: Sequence[pytest.Item]) -> bool:
+    """Every item is one of this suite's tests (a run of the whole repository keeps its own order)."""
+    return all(_PACKAGE in Path(item.path).resolve().parents for item in items)
+
+
 def weight(item: pytest.Item) -> int:
     """How long a chain of requests the test is, roughly: 0 one or a few requests, more: longer."""
     name = getattr(item, "originalname", None) or item.name.split("[", 1)[0]

@@ -20,9 +20,9 @@ def _hypothesis_test() -> None: ...
 _hypothesis_test.is_hypothesis_test = True  # type: ignore[attr-defined]
 
 
-def item(name: str, *, generative: bool = False) -> Any:
+def item(name: str, *, generative: bool = False, path: Path = PACKAGE / "test_x.py") -> Any:
     function = _hypothesis_test if generative else (lambda: None)
-    return SimpleNamespace(name=name, originalname=name.split("[", 1)[0], obj=function)
+    return SimpleNamespace(name=name, originalname=name.split("[", 1)[0], obj=function, path=path)
 
 
 SCHEMA = [item(f"test_operation_conforms_to_the_spec[{op}]") for op in ("GET", "POST", "PATCH")]
@@ -105,3 +105,8 @@ def test_worker_options_reach_the_workers_environment_and_are_undone(
     assert os.environ.get("PYTEST_ADDOPTS") == before
     workers.restore_environment(config)  # twice: nothing more to undo
     assert os.environ.get("PYTEST_ADDOPTS") == before
+
+
+def test_only_a_run_of_this_suite_alone_is_reordered() -> None:
+    assert workers.ours([*SHORT, *SCHEMA])
+    assert not workers.ours([*SHORT, item("test_elsewhere", path=PACKAGE.parent / "tests" / "test_y.py")])
