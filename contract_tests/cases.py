@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -72,3 +73,38 @@ class ClientSession(requests.Session):
 def call(case: Any, session: ClientSession) -> Any:
     """`case.call()`, sent through the suite's client; returns schemathesis's Response."""
     return case.call(base_url=session.client.target.base_url, session=session, app=None)
+
+
+class SuiteTransport:
+    """schemathesis's transport, with the suite's session wherever schemathesis brings none.
+
+    schemathesis's own checks send requests of their own: `ignored_auth` probes an
+    operation without credentials and with invalid ones, and drops the session the
+    case was sent with. Through this transport those probes, too, share the run's rate
+    limit, deadline, size cap, statistics and inconclusive outcomes.
+    """
+
+    def __init__(self, base: Any, session: Callable[[], ClientSession]) -> None:
+        self._base = base
+        self._session = session
+
+    def send(self, case: Any, *, session: Any = None, **kwargs: Any) -> Any:
+        return self._base.send(case, session=session or self._session(), **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
+
+
+def send_everything_through(schema: Any, session: Callable[[], ClientSession]) -> Any:
+    """`schema`, whose every request (its cases, its checks' probes) goes through `session`.
+
+    schemathesis picks its transport per schema (a property of the schema's class);
+    a subclass per schema overrides it, and the schema's clones keep the class.
+    """
+    base = type(schema)
+
+    def transport(self: Any) -> SuiteTransport:
+        return SuiteTransport(base.transport.fget(self), session)
+
+    schema.__class__ = type(f"Suite{base.__name__}", (base,), {"transport": property(transport)})
+    return schema

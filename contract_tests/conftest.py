@@ -178,14 +178,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    workers.restore_environment(config)
     run = config.stash.get(RUN_KEY, None)
     if run is not None:
         contract.deactivate(run.contract)
         _CURRENT[:] = [other for other in _CURRENT if other is not run]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
+    yield  # pytest-xdist has started its workers by now
+    workers.restore_environment(session.config)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run = config.stash[RUN_KEY]
+    if workers.is_worker(config) and workers.ours(items):
+        items[:] = workers.schedule(items, workers.worker_count(config))
     if not run.settings.read_only:
         return
     skip = pytest.mark.skip(reason="read-only run (--read-only / CONTRACT_READ_ONLY): no writes")

@@ -14,9 +14,10 @@ from typing import Any
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import ignored_auth
 
 from . import checks  # noqa: F401  (registers the contract's rules as schemathesis checks)
-from .cases import call
+from .cases import call, send_everything_through
 from .conftest import Run, current_run
 
 # examples per operation, by profile
@@ -87,6 +88,8 @@ def build_schema(run: Run) -> Any:
     )
     if target.app is not None:
         schema.app = target.app
+    else:  # over the network, schemathesis's own probes (ignored_auth) go through the suite's client too
+        schema = send_everything_through(schema, run.case_session)
 
     @schema.hook("filter_body")
     def _no_ambiguous_names(context: Any, body: Any) -> bool:
@@ -113,8 +116,27 @@ def _record(run: Run, case: Any, response: Any) -> None:
     run.ledger.observe_raw(case.method.upper(), path, response.status_code, body, credentials)
 
 
+# Operations whose authentication schemathesis's `ignored_auth` has confirmed in this process.
+_AUTH_ENFORCED: set[str] = set()
+
+
+def ignored_auth_once_per_operation(ctx: Any, response: Any, case: Any) -> bool | None:
+    """schemathesis's `ignored_auth`, confirming each operation once per process, as its own engine does.
+
+    Called from a test, the check gets no memory of confirmed operations and re-sends
+    its probes (no credentials, then invalid ones for each scheme: three requests)
+    after every successful case: a third of the schema phases' requests. Enforcement
+    is a property of the operation; test_security.py tries every operation with every
+    kind of bad credential besides.
+    """
+    ctx.auth_enforced_operations = _AUTH_ENFORCED
+    return ignored_auth(ctx, response, case)
+
+
 @schema.parametrize()  # type: ignore[untyped-decorator]
 def test_operation_conforms_to_the_spec(case: Any, run: Run) -> None:
     response = call(case, run.case_session())  # through the suite's client: rate limit, deadline, stats
     _record(run, case, response)
-    case.validate_response(response)
+    case.validate_response(
+        response, excluded_checks=[ignored_auth], additional_checks=[ignored_auth_once_per_operation]
+    )

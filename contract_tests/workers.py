@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +32,14 @@ from .settings import Settings
 MS_PER_WORKER = 8.0
 MAX_AUTO_WORKERS = 8
 _PROBES = 3
+
+# Plugins installed with the kit whose fixtures the suite's tests never use; a worker does not load them.
+UNUSED_PLUGINS = ("faker", "respx", "contacts_mock", "locust")
+# Tests that are long chains of requests (many generated examples each), by function name: the
+# longest start first, so that no long chain begins last and sets the run's wall time alone.
+LONG_CHAINS = {"test_operation_conforms_to_the_spec": 3, "test_the_server_behaves_like_the_model": 2}
+_PACKAGE = Path(__file__).resolve().parent
+_SAVED_ADDOPTS = pytest.StashKey[str | None]()
 
 
 def probe_latency(settings: Settings) -> float | None:
@@ -94,4 +104,85 @@ def distribute(config: pytest.Config, workers: int) -> bool:
     config.option.numprocesses = workers
     config.option.dist = "load"
     config.option.tx = ["popen"] * workers
+    # One test at a time per request for more work (xdist keeps two queued per worker): the order
+    # of `schedule` then decides which worker runs what, instead of chunks of 14 tests.
+    config.option.maxschedchunk = 1
+    if _only_this_suite(config):
+        _lighten_workers(config)
     return True
+
+
+def worker_options() -> list[str]:
+    """Command-line options for the worker processes this suite starts.
+
+    Each worker imports pytest, hypothesis and schemathesis anew, on CPU that the run
+    needs for its tests. `--assert=plain`: the suite's verdicts are never bare `assert`
+    statements, and pytest rewrites the asserts of every module of every plugin's
+    distribution (hypothesis, schemathesis...), anew in each process when bytecode is
+    not written (PYTHONDONTWRITEBYTECODE, common in CI images): about 2.5 s of CPU a
+    worker. The plugins of other tools installed with the kit are not loaded.
+    """
+    options = ["--assert=plain"]
+    for name in UNUSED_PLUGINS:
+        options += ["-p", f"no:{name}"]
+    return options
+
+
+def _only_this_suite(config: pytest.Config) -> bool:
+    """The run selects nothing but this suite's tests (so its workers need nothing else)."""
+    base = config.invocation_params.dir
+    paths = [Path(base, str(arg).split("::", 1)[0]).resolve() for arg in config.args]
+    return bool(paths) and all(path == _PACKAGE or _PACKAGE in path.parents for path in paths)
+
+
+def _lighten_workers(config: pytest.Config) -> None:
+    # pytest-xdist starts its workers with the controller's environment and arguments; PYTEST_ADDOPTS
+    # is the one way in. Set until the workers have started (restore_environment).
+    saved = os.environ.get("PYTEST_ADDOPTS")
+    config.stash[_SAVED_ADDOPTS] = saved
+    os.environ["PYTEST_ADDOPTS"] = " ".join([saved or "", *worker_options()]).strip()
+
+
+def restore_environment(config: pytest.Config) -> None:
+    """Undo `_lighten_workers` (the workers have started)."""
+    if _SAVED_ADDOPTS not in config.stash:
+        return
+    saved = config.stash[_SAVED_ADDOPTS]
+    del config.stash[_SAVED_ADDOPTS]
+    if saved is None:
+        os.environ.pop("PYTEST_ADDOPTS", None)
+    else:
+        os.environ["PYTEST_ADDOPTS"] = saved
+
+
+def ours(items: Sequence[pytest.Item]) -> bool:
+    """Every item is one of this suite's tests (a run of the whole repository keeps its own order)."""
+    return all(_PACKAGE in Path(item.path).resolve().parents for item in items)
+
+
+def weight(item: pytest.Item) -> int:
+    """How long a chain of requests the test is, roughly: 0 one or a few requests, more: longer."""
+    name = getattr(item, "originalname", None) or item.name.split("[", 1)[0]
+    if name in LONG_CHAINS:
+        return LONG_CHAINS[name]
+    function = getattr(item, "obj", None)
+    return 1 if getattr(function, "is_hypothesis_test", False) else 0
+
+
+def schedule(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
+    """The order in which pytest-xdist hands out the tests (the same in every worker).
+
+    Longest chains first, each first one paired with a short test (xdist queues two per
+    worker: two long chains must not queue behind each other), then the other long ones,
+    then the rest in collection order. Deterministic: every worker must collect the same list.
+    """
+    indexed = sorted(enumerate(items), key=lambda pair: (-weight(pair[1]), pair[0]))
+    heavy = [item for _, item in indexed if weight(item) > 0]
+    light = [item for _, item in indexed if weight(item) == 0]
+    order: list[pytest.Item] = []
+    for _ in range(workers):
+        if heavy:
+            order.append(heavy.pop(0))
+        if light:
+            order.append(light.pop())
+    return [*order, *heavy, *light]
