@@ -13,6 +13,10 @@ that ends inconclusive (exit 75) is counted apart. Prints, per variant, runs,
 false alarms, inconclusive runs and the slowest run, and keeps the output of
 every run that did not pass in `--keep` (default: a temporary folder, printed).
 Exit status 0 only when every run passed.
+
+Ctrl-C or SIGTERM stops it cleanly: the suite runs in flight are killed with
+their workers, no new run starts, the report covers the runs that ended, and
+the mock and the variant servers are stopped (exit status 130).
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +46,54 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN_A = "dev-token-org-a"  # fixtures/seed.json
 TOKEN_B = "dev-token-org-b"
 EXIT_INCONCLUSIVE = 75
+EXIT_STOPPED = 130
 RUN_TIMEOUT = 900.0
+
+
+class Stopped(Exception):
+    """Ctrl-C or SIGTERM: stop starting runs and end the ones in flight."""
+
+
+class Runs:
+    """The suite processes in flight, so that a stop can end them with their workers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[str]] = set()
+        self.stopping = False
+
+    def start(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+        with self._lock:
+            if self.stopping:
+                raise Stopped
+            # A session of its own: the stop signals the run and its pytest-xdist workers at once.
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            self._running.add(process)
+            return process
+
+    def finished(self, process: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._running.discard(process)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopping = True
+            running = list(self._running)
+        for process in running:
+            _kill_group(process)
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 @dataclass
@@ -95,7 +147,7 @@ def _process(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]
                 process.wait(timeout=10)
 
 
-def run_suite(index: int, variant: str, url: str, keep: Path, extra: list[str]) -> Outcome:
+def run_suite(index: int, variant: str, url: str, keep: Path, extra: list[str], runs: Runs) -> Outcome:
     command = [sys.executable, "-m", "pytest", "contract_tests", "-p", "no:cacheprovider", "-q"]
     command += ["--profile", "quick", "--base-url", url, "--token", TOKEN_A, "--other-org-token", TOKEN_B]
     # One process per run unless told otherwise: --jobs already runs suites side by side.
@@ -103,14 +155,18 @@ def run_suite(index: int, variant: str, url: str, keep: Path, extra: list[str]) 
     env = _env()
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(keep / f".hypothesis-{index}")
     started = time.perf_counter()
+    process = runs.start(command, env)
     try:
-        done = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False
-        )
-        code, output = done.returncode, done.stdout + done.stderr
-    except subprocess.TimeoutExpired as exc:
-        partial = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        output, _ = process.communicate(timeout=RUN_TIMEOUT)
+        code = process.returncode
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        partial, _ = process.communicate()
         code, output = -1, f"stopped after {RUN_TIMEOUT:.0f} s\n{partial}"
+    finally:
+        runs.finished(process)
+    if runs.stopping:
+        raise Stopped
     seconds = time.perf_counter() - started
     lines = [line for line in output.strip().splitlines() if line.strip()]
     summary = lines[-1].strip("= ") if lines else f"exit {code}"
@@ -166,6 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     variants = args.variant or list(VARIANTS)
     keep = args.keep or Path(tempfile.mkdtemp(prefix="soak-"))
     keep.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return _soak(args, variants, keep)
+    except KeyboardInterrupt:
+        print("soak: stopped before any run ended", file=sys.stderr)
+        return EXIT_STOPPED
+
+
+def _soak(args: argparse.Namespace, variants: list[str], keep: Path) -> int:
     with ExitStack() as stack:
         mock = stack.enter_context(serve(mode="subprocess", log=keep / "mock.log", env=_env()))
         upstream = mock.url
@@ -190,23 +255,49 @@ def main(argv: list[str] | None = None) -> int:
         print(f"soak: {args.runs} runs, {args.jobs} at a time; output of failing runs in {keep}", flush=True)
         plan = [(i, variants[i % len(variants)]) for i in range(args.runs)]
         started = time.perf_counter()
-        outcomes: list[Outcome] = []
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = [
-                pool.submit(run_suite, i, variant, urls[variant], keep, args.pytest_args)
-                for i, variant in plan
-            ]
-            for future in futures:
-                outcome = future.result()
-                outcomes.append(outcome)
-                head = f"  #{outcome.index:<4} {outcome.variant:<9} {outcome.verdict:<12}"
-                print(f"{head} {outcome.seconds:6.1f} s  {outcome.summary}", flush=True)
+        outcomes, stopped = _run_all(plan, urls, keep, args)
         wall = time.perf_counter() - started
+    if not outcomes:
+        print("soak: stopped before any run ended")
+        return EXIT_STOPPED
     text = report(outcomes, wall)
     print(text)
     if args.json:
         args.json.write_text(json.dumps([o.__dict__ | {"log": str(o.log)} for o in outcomes], indent=1))
+    if stopped:
+        print(f"soak: stopped after {len(outcomes)} of {args.runs} runs")
+        return EXIT_STOPPED
     return 0 if all(o.verdict == "passed" for o in outcomes) else 1
+
+
+def _run_all(
+    plan: list[tuple[int, str]], urls: dict[str, str], keep: Path, args: argparse.Namespace
+) -> tuple[list[Outcome], bool]:
+    """Every planned run, `--jobs` at a time; on Ctrl-C or SIGTERM, the runs that ended and True."""
+    runs = Runs()
+    outcomes: list[Outcome] = []
+
+    pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    try:
+        futures: list[Future[Outcome]] = [
+            pool.submit(run_suite, i, variant, urls[variant], keep, args.pytest_args, runs)
+            for i, variant in plan
+        ]
+        for future in futures:
+            outcome = future.result()
+            outcomes.append(outcome)
+            head = f"  #{outcome.index:<4} {outcome.variant:<9} {outcome.verdict:<12}"
+            print(f"{head} {outcome.seconds:6.1f} s  {outcome.summary}", flush=True)
+        return outcomes, False
+    except (KeyboardInterrupt, Stopped):
+        runs.stop()
+        return outcomes, True
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends the soak like Ctrl-C: runs killed, servers stopped
 
 
 if __name__ == "__main__":
