@@ -13,6 +13,7 @@ nor checked which parameter a 400 blamed.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ import pytest
 from .client import ApiClient
 from .contract import active
 from .failures import Exchange, expect
-from .invariants import check_error
+from .invariants import check_error, contact_of, page_of
 from .strategies import Scope
 
 
@@ -81,3 +82,24 @@ def _bad_list_parameters() -> list[tuple[str, Any]]:
 @pytest.mark.parametrize(("name", "value"), _bad_list_parameters(), ids=lambda v: str(v))
 def test_a_bad_list_parameter_is_named(api: ApiClient, name: str, value: Any) -> None:
     expect_named(api.list({name: value}), name, f"{name}={value!r} is 400")
+
+
+@pytest.mark.writes
+@pytest.mark.parametrize("shape", ["digits", "signed", "exponent", "true", "false"])
+def test_a_search_that_looks_like_a_number_is_text(api: ApiClient, scope: Scope, shape: str) -> None:
+    """`search` is a string whatever it looks like: a needle of digits, or `true`, finds the contact.
+
+    (A server that types query values by their look, not by the parameter's schema, answers
+    400 here: found by mutation testing, no needle of the suite was ever numeric.) Scoped by a
+    company only this test uses, so other data never matters.
+    """
+    digits = f"{secrets.randbelow(10**9):09d}"
+    needle = {"digits": digits, "signed": f"-{digits}", "exponent": f"{digits[:4]}e5"}.get(shape, shape)
+    company = scope.companies[0]
+    body = {"first_name": f"x{scope.token}", "last_name": f"y{needle}{scope.token}", "company_id": company}
+    created = contact_of(api.create(body), 201, "POST creates a contact")
+    exchange = api.list({"search": needle, "company_id": company})
+    ids = [item["id"] for item in page_of(exchange)["items"]]
+    expect(
+        created["id"] in ids, f"search={needle!r} finds the contact whose name holds it", exchange, str(ids)
+    )

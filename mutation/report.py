@@ -2,10 +2,12 @@
 
 Verdicts, from the exit status of the suite's run against the mutant:
 
-- killed: the suite failed (1, or 3 for an internal error), or could not reach a
+- killed: the suite failed (1, or 3 for an internal error), could not reach a
   verdict (75, inconclusive: a CI run would not be green either; counted apart
-  as `killed_inconclusive`);
-- timeout: the run was stopped at mutmut's time limit (a hang is caught too);
+  as `killed_inconclusive`), or crashed (255: the mutant's exception escaped
+  into the suite's own cleanup, so pytest itself raised; counted apart as
+  `killed_crash`);
+- timeout: the run was stopped at mutmut's time limit (SIGXCPU; a hang is caught too);
 - survived: the suite passed; also a mutant no selected test executes (`no_tests`);
 - equivalent: a survivor listed in `equivalents.toml`, whose mutation cannot be
   told apart from the original through the HTTP contract.
@@ -30,7 +32,8 @@ from . import scope
 EQUIVALENTS = scope.HERE / "equivalents.toml"
 KILLED = {1, 3}
 INCONCLUSIVE = 75
-TIMEOUT = {-24, 24, 152, 255, 36}
+CRASH = 255  # mutmut's worker: os._exit(-1) when the test run raised
+TIMEOUT = {-24, 24, 152, 36}
 NO_TESTS = {5, 33}
 
 
@@ -67,7 +70,7 @@ def load_equivalents(path: Path | None = None) -> list[Equivalent]:
 def verdict(exit_code: int | None) -> str:
     if exit_code is None:
         return "not_checked"
-    if exit_code in KILLED or exit_code == INCONCLUSIVE:
+    if exit_code in KILLED or exit_code in (INCONCLUSIVE, CRASH):
         return "killed"
     if exit_code in TIMEOUT:
         return "timeout"
@@ -142,10 +145,11 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
     counts: Counter[str] = Counter()
     per_file: dict[str, Counter[str]] = {}
     survivors, listed, stale = [], [], []
-    inconclusive = no_tests = 0
+    inconclusive = crashed = no_tests = not_checked = 0
     for name, (path, code, _) in sorted(found.items()):
         kind = verdict(code)
         if kind == "not_checked":
+            not_checked += 1
             continue
         entry = equivalents.get(name)
         mutation = mutation_of(name, path, root) if kind == "survived" or entry else None
@@ -169,6 +173,7 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
         elif entry is not None:
             stale.append({"mutant": name, "listed": entry.mutation, "now": f"{kind}, not a survivor"})
         inconclusive += code == INCONCLUSIVE
+        crashed += code == CRASH
         no_tests += kind == "survived" and code in NO_TESTS
         counts[kind] += 1
         per_file.setdefault(path, Counter())[kind] += 1
@@ -190,6 +195,8 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
         "equivalent": counts["equivalent"],
         "errors": counts["error"],
         "killed_inconclusive": inconclusive,
+        "killed_crash": crashed,
+        "not_checked": not_checked,  # an interrupted run: mutants in scope without a verdict
         "no_tests": no_tests,
         "score": round(100 * detected / judged, 2) if judged else None,
         "equivalent_share": round(100 * counts["equivalent"] / total, 2) if total else None,
@@ -213,6 +220,8 @@ def summary(report: dict[str, Any]) -> str:
         f"score: {r['score']}% of the non-equivalent mutants killed"
         + (f"; run time {r['seconds']:.0f} s" if r["seconds"] else ""),
     ]
+    if r["not_checked"]:
+        lines.append(f"INCOMPLETE: {r['not_checked']} mutants in scope have no verdict yet (--resume)")
     for path, counts in report["files"].items():
         lines.append(f"  {path}: {counts}")
     if report["survivors"]:

@@ -75,6 +75,7 @@ def test_generated_mutants_match_what_mutmut_names() -> None:
         (0, "survived"),
         (33, "survived"),
         (-24, "timeout"),
+        (255, "killed"),
         (None, "not_checked"),
         (-11, "error"),
     ],
