@@ -15,7 +15,7 @@ NODE_ARGS := $(if $(NPM)$(REQUIRE_NODE),,--ignore=tests/examples/test_typescript
 FAST_ARGS := tests/mock tests/test_openapi.py contract_tests \
 	--ignore=contract_tests/test_schema.py --ignore=contract_tests/test_stateful.py
 
-.PHONY: install mock proxy test test-fast lint lint-spec examples fuzz bench load soak clean
+.PHONY: install mock proxy test test-fast lint lint-spec examples fuzz bench load soak mutation clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
@@ -77,5 +77,10 @@ bench: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m soak $(ARGS)
 
+## make mutation: mutmut over the mock's contract logic, the contract suite as the test; writes
+## reports/mutation.json (ARGS="--jobs 1", "--report-only"; see docs/mutation.md)
+mutation: $(STAMP)
+	$(BIN)/python -m mutation $(ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis reports
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis reports mutants

@@ -1,0 +1,1 @@
+"""make mutation: mutmut over the mock's contract logic (docs/mutation.md)."""

@@ -1,0 +1,131 @@
+"""`make mutation` stays runnable: its scope, its equivalents and its report logic (no mutmut run here).
+
+The full run takes minutes (docs/mutation.md); these checks take seconds and fail
+when a refactor leaves the configuration behind: a skipped function that no longer
+exists, an equivalent mutant whose mutation changed (mutmut renumbers mutants
+when a function changes), a report that counts wrong.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+from mutation import report, scope
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_mutated_file_exists_and_has_functions_in_scope() -> None:
+    files = scope.mutated_files()
+    assert files, "pyproject.toml [tool.mutmut] only_mutate is empty"
+    for path, functions in scope.in_scope().items():
+        assert (ROOT / path).is_file(), path
+        assert functions, f"{path}: every function is skipped; drop the file from only_mutate instead"
+
+
+def test_every_skipped_function_exists_in_a_mutated_file() -> None:
+    files = set(scope.mutated_files())
+    for entry in scope.skipped():
+        path, _, function = entry.function.partition(":")
+        assert path in files, f"scope.toml skips {entry.function}, but {path} is not mutated"
+        assert function in scope.functions_in(path), f"scope.toml: {entry.function} does not exist"
+        assert entry.reason.strip(), entry.function
+
+
+def test_every_equivalent_names_an_existing_mutant_with_its_mutation() -> None:
+    equivalents = report.load_equivalents()
+    in_scope = scope.in_scope()
+    by_function: dict[tuple[str, str], dict[str, report.Mutation]] = {}
+    for entry in equivalents:
+        assert entry.reason.strip() and "\n" not in entry.reason, f"{entry.mutant}: one line of reason"
+        module, _, _ = entry.mutant.partition(".x")
+        path = module.replace(".", "/") + ".py"
+        function = scope.function_of(entry.mutant)
+        assert function in in_scope.get(path, []), f"{entry.mutant}: not a function in scope"
+        if (path, function) not in by_function:
+            by_function[(path, function)] = report.generate(path, function)
+        mutants = by_function[(path, function)]
+        assert entry.mutant in mutants, f"{entry.mutant}: no such mutant (the function changed?)"
+        assert mutants[entry.mutant].text == entry.mutation, (
+            f"{entry.mutant} is now {mutants[entry.mutant].text!r}, listed as {entry.mutation!r}"
+        )
+    assert len({e.mutant for e in equivalents}) == len(equivalents), "a mutant is listed twice"
+
+
+def test_generated_mutants_match_what_mutmut_names() -> None:
+    # The in-memory generation the check above relies on: the same names mutmut uses.
+    mutants = report.generate("mock_server/query.py", "page_slice")
+    assert "mock_server.query.x_page_slice__mutmut_1" in mutants
+    assert all(m.function == "page_slice" and m.line > 0 for m in mutants.values())
+    assert any(
+        m.before == "if offset >= total:" and m.after == "if offset > total:" for m in mutants.values()
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (1, "killed"),
+        (3, "killed"),
+        (75, "killed"),
+        (0, "survived"),
+        (33, "survived"),
+        (-24, "timeout"),
+        (255, "killed"),
+        (None, "not_checked"),
+        (-11, "error"),
+    ],
+)
+def test_verdicts(code: int | None, kind: str) -> None:
+    assert report.verdict(code) == kind
+
+
+def test_the_report_counts_and_checks_equivalents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake run: three mutants of page_slice with made-up verdicts, one listed as equivalent."""
+    for path in ("pyproject.toml", "mock_server/query.py"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text((ROOT / path).read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(scope, "mutated_files", lambda root=tmp_path: ["mock_server/query.py"])
+    generated = report.generate("mock_server/query.py", "page_slice", tmp_path)
+    names = sorted(generated)[:3]
+    equivalent = generated[names[0]]
+    listing = tmp_path / "equivalents.toml"
+    listing.write_text(
+        f'[[equivalent]]\nmutant = "{equivalent.name}"\n'
+        f'mutation = {json.dumps(equivalent.text)}\nreason = "x"\n'
+        '[[equivalent]]\nmutant = "mock_server.query.x_page_slice__mutmut_999"\n'
+        'mutation = "a -> b"\nreason = "y"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(report, "EQUIVALENTS", listing)
+    monkeypatch.setattr(report, "mutation_of", lambda name, path, root: generated[name])
+    meta = tmp_path / "mutants" / "mock_server" / "query.py.meta"
+    meta.parent.mkdir(parents=True)
+    codes = dict(zip(names, [0, 0, 1], strict=True))
+    meta.write_text(json.dumps({"exit_code_by_key": codes, "durations_by_key": {}}), encoding="utf-8")
+
+    built = report.build(tmp_path, seconds=12.0)
+
+    assert (built["mutants"], built["killed"], built["survived"], built["equivalent"]) == (3, 1, 1, 1)
+    assert built["score"] == 50.0
+    assert [s["mutant"] for s in built["survivors"]] == [names[1]]
+    assert built["equivalents"][0]["reason"] == "x"
+    assert [s["mutant"] for s in built["stale_equivalents"]] == ["mock_server.query.x_page_slice__mutmut_999"]
+    assert "STALE" in report.summary(built)
+
+
+def test_the_mutation_run_loads_its_plugin_and_the_suite() -> None:
+    """[tool.mutmut]: the plugin it names exists, mutmut copies it, and the suite is the test."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
+    args = config["pytest_add_cli_args"]
+    plugin = args[args.index("mutation.plugin") - 1 : args.index("mutation.plugin") + 1]
+    assert plugin == ["-p", "mutation.plugin"]
+    assert "mutation" in config["also_copy"] and "contract_tests" in config["also_copy"]
+    assert config["pytest_add_cli_args_test_selection"][0] == "contract_tests"
+    importlib.import_module("mutation.plugin")
