@@ -106,6 +106,7 @@ def _run_suite(url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_a_whole_run_against_a_broken_deployment_ends_with_a_clear_verdict(mode: str) -> None:
     expected_status, expected_text = RUN_OUTCOMES[mode]
