@@ -72,7 +72,8 @@ from mock_server.testing import serve
 
 from .support import CONTACTS, HOST, ORG_A_TOKEN, list_all
 
-pytestmark = pytest.mark.slow
+# One kill at a time: each run is a mock and six writers at full speed.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash-recovery")]
 
 WRITERS = 6
 WRITE_LIMIT = 30.0  # seconds: a writer stops by then whatever happens (the kill comes within 2.5 s)

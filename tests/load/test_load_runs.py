@@ -21,7 +21,9 @@ from mock_server.testing import free_port
 
 from .conftest import ROOT, SCRIPT, clean_env, run_load
 
-pytestmark = pytest.mark.slow
+# One Locust run at a time (each is a mock, a master and workers at full speed): run side by side on
+# two cores they starved each other's users of answers.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("locust")]
 
 # A graceful stop (--stop-timeout, passed on to the workers by the master): each user finishes its
 # task before on_stop. Locust's default kills users at once, which can cut a request off after the
