@@ -12,6 +12,13 @@ BROWSER_ARGS := $(if $(CHROMIUM)$(REQUIRE_BROWSER),,--ignore=tests/browser)
 NPM := $(shell command -v npm 2>/dev/null)
 NODE_ARGS := $(if $(NPM)$(REQUIRE_NODE),,--ignore=tests/examples/test_typescript_client.py)
 
+# `make test` runs in parallel processes (pytest-xdist): most of its time is waiting (subprocesses,
+# servers, timeouts), not CPU. `slow` tests go first (tests/conftest.py) and each worker takes the
+# next test when it is done. ARGS come last, so ARGS="-n 0" runs serially and ARGS="-k foo" selects;
+# TEST_WORKERS=N changes the number of processes (docs/testing.md).
+TEST_WORKERS ?= 4
+PARALLEL_ARGS := -n $(TEST_WORKERS) --dist loadgroup
+
 FAST_ARGS := tests/mock tests/test_openapi.py contract_tests \
 	--ignore=contract_tests/test_schema.py --ignore=contract_tests/test_stateful.py
 
@@ -38,7 +45,7 @@ proxy: $(STAMP)
 test: $(STAMP)
 	@$(if $(BROWSER_ARGS),echo "NOTE: chromium not found: tests/browser is not run (apt-get install -y chromium)")
 	@$(if $(NODE_ARGS),echo "NOTE: npm not found: the TypeScript client recipe is not run (apt-get install -y nodejs npm)")
-	$(BIN)/python -m pytest $(BROWSER_ARGS) $(NODE_ARGS) $(ARGS)
+	$(BIN)/python -m pytest $(PARALLEL_ARGS) $(BROWSER_ARGS) $(NODE_ARGS) $(ARGS)
 
 ## make examples: the generated-client recipes (examples/), generated, type-checked and run against the mock
 examples: $(STAMP)

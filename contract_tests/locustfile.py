@@ -681,7 +681,8 @@ class SharedContactUser(ContractUser):
 
     def on_stop(self) -> None:
         super().on_stop()
-        group = self.shared
+        # A user stopped during on_start (a slow target, a short run) never joined a group.
+        group: SharedContact | None = getattr(self, "shared", None)
         if group is None:
             return
         group.active -= 1

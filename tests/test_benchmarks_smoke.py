@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 HTTP_HEADERS = ("row", "server", "req/s", "p50 ms", "p99 ms", "errors", "mock/bare", "mock/Prism")

@@ -21,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging")]  # one wheel and venv for the module
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_A, TOKEN_B = "dev-token-org-a", "dev-token-org-b"
 NOT_SOURCE = (

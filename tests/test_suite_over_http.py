@@ -20,6 +20,8 @@ import pytest
 
 from mock_server.testing import serve
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

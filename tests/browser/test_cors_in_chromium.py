@@ -23,6 +23,8 @@ import pytest
 
 from mock_server.testing import serve
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 COLLECTION = "/api/v1/crm/contacts"
 TOKEN_A = "dev-token-org-a"

@@ -14,7 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import CACHE, REPO, TOKEN, check_demo_output, run
+
+pytestmark = pytest.mark.slow
 
 EXAMPLE = REPO / "examples" / "python"
 VENV = CACHE / "python-venv"

@@ -18,6 +18,8 @@ import pytest
 
 from .conftest import REPO, TOKEN, check_demo_output, run
 
+pytestmark = pytest.mark.slow
+
 EXAMPLE = REPO / "examples" / "typescript"
 NPM_CACHE = REPO / ".cache" / "npm"
 

@@ -31,8 +31,11 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from .support import CONTACTS, ORG_A_TOKEN, ServedMock, list_all, snapshot
+
+pytestmark = pytest.mark.slow
 
 WORKERS = 16
 STEPS = 24  # per worker: 384 writes in all

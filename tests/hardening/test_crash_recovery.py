@@ -5,9 +5,12 @@ The mock runs as a subprocess with `--state-file <tmp>/state.json --save-interva
 whose last name carries a token unique to the run, and patch their own contacts
 (each write sets a `note` unique to it), as fast as the mock answers. Every
 acknowledged write is recorded with its response and the `time.monotonic()` at
-which it was acknowledged. Bounded: the writers stop after WRITE_WINDOW seconds
-or PER_WRITER requests each, whichever comes first; the kill always falls inside
-that window, so writes are in flight when it lands (asserted).
+which it was acknowledged. The writers run by time, not by count: from the moment every
+writer has had a first answer (the mock is up and writes flow, however slowly
+the machine started it) until the kill, so writes are in flight when it lands
+whatever the machine's speed (asserted; a failed precondition names itself and
+prints what each writer did). WRITE_LIMIT bounds a writer whose stop never
+comes.
 
 SIGKILL, at three moments (to show it is not luck):
 
@@ -69,12 +72,16 @@ from mock_server.testing import serve
 
 from .support import CONTACTS, HOST, ORG_A_TOKEN, list_all
 
+# One kill at a time: each run is a mock and six writers at full speed.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash-recovery")]
+
 WRITERS = 6
-PER_WRITER = 800  # requests per writer at most: 4,800 in all
-WRITE_WINDOW = 3.0  # seconds: the writers stop by then whatever happens
+WRITE_LIMIT = 30.0  # seconds: a writer stops by then whatever happens (the kill comes within 2.5 s)
+FIRST_ANSWER = 30.0  # seconds for every writer's first answer (the mock's start on a busy machine)
 SAVE_INTERVAL = 0.05
 SAFE_AGE = 1.0  # seconds: every write acknowledged this long before the kill must be in the file
-KILL_AFTER = (1.3, 1.9, 2.5)  # seconds after the writers start; all inside WRITE_WINDOW
+KILL_AFTER = (1.3, 1.9, 2.5)  # seconds after every writer's first answer; all > SAFE_AGE
+STOPPED_WRITING = 0.5  # seconds: the last answer before the kill came at most this long before it
 TERM_AFTER = 1.0
 ORG_A = "org_blueai"
 ORG_B = "org_partner"
@@ -126,7 +133,8 @@ class Load:
     ledger: dict[str, list[Write]] = field(default_factory=dict)  # contact id -> its writes, in order
     lost_creates: list[Write] = field(default_factory=list)  # creates sent, never answered
     failures: list[str] = field(default_factory=list)  # unexpected answers (never transport errors)
-    started: float = 0.0
+    started: float = 0.0  # every writer had its first answer (the kill is timed from here)
+    ended: dict[int, str] = field(default_factory=dict)  # writer -> why and when it stopped
 
     @property
     def acked(self) -> list[Write]:
@@ -137,18 +145,47 @@ class Load:
         pending = [w for writes in self.ledger.values() for w in writes if w.acked is None]
         return pending + self.lost_creates
 
+    def describe(self, moment: float) -> str:
+        """What each writer did, times relative to `moment` (the kill): for a failed precondition."""
+        acked = [w.acked for w in self.acked if w.acked is not None]
+        lines = [
+            f"{len(acked)} writes acknowledged, the first {_ms(min(acked, default=moment) - moment)}"
+            f" and the last {_ms(max(acked, default=moment) - moment)} from the kill; writers timed from"
+            f" {_ms(self.started - moment)}; {len(self.unanswered)} unanswered"
+            f" ({sum(w.sent < moment for w in self.unanswered)} sent before the kill)",
+        ]
+        lines += [f"  writer {n}: {why}" for n, why in sorted(self.ended.items())]
+        return "\n".join(lines)
 
-def writer(url: str, load: Load, number: int, go: threading.Event, stop: threading.Event) -> None:
-    """Creates and patches its own contacts until the window ends, the budget is spent or a request fails."""
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:+.0f} ms"
+
+
+def writer(
+    url: str,
+    load: Load,
+    number: int,
+    go: threading.Event,
+    answered: threading.Semaphore,
+    stop: threading.Event,
+) -> None:
+    """Creates and patches its own contacts until told to stop (the kill) or a request fails.
+
+    Releases `answered` at its first acknowledged write; records in `load.ended` why it stopped.
+    """
     rng = random.Random(number)
     ledger: dict[str, list[Write]] = {}
     mine: list[str] = []
     headers = {"Authorization": f"Bearer {ORG_A_TOKEN}"}
+    why = "stopped by the test"
     with httpx.Client(base_url=url, headers=headers, timeout=5.0) as client:
         go.wait(timeout=10)
-        deadline = load.started + WRITE_WINDOW
-        for step in range(PER_WRITER):
-            if stop.is_set() or time.monotonic() >= deadline:
+        limit = time.monotonic() + WRITE_LIMIT
+        step = 0
+        while not stop.is_set():
+            if time.monotonic() >= limit:
+                why = f"WRITE_LIMIT ({WRITE_LIMIT} s) reached"
                 break
             note = f"{load.tag}-w{number}-{step}"
             create = not mine or step % 3 == 0
@@ -169,34 +206,47 @@ def writer(url: str, load: Load, number: int, go: threading.Event, stop: threadi
                     response = client.patch(f"{CONTACTS}/{target}", json={"note": note})
             except httpx.TransportError as exc:  # the kill: this write was in flight or refused
                 write.error = f"{type(exc).__name__}: {exc}"
+                why = f"{write.kind} sent at {write.sent:.3f} failed: {write.error}"
                 if create:
                     load.lost_creates.append(write)
                 break
             write.acked = time.monotonic()
             if response.status_code != (201 if create else 200):
                 load.failures.append(f"{write.kind} -> {response.status_code}: {response.text[:300]}")
+                why = f"unexpected answer {response.status_code}"
                 break
             write.body = response.json()["contact"]
             if create:
                 write.contact_id = write.body["id"]
                 mine.append(write.contact_id)
                 ledger[write.contact_id] = [write]
+            if step == 0:
+                answered.release()
+            step += 1
     load.ledger.update(ledger)  # each writer owns its ids: no two writers touch one key
+    load.ended[number] = f"{step} writes acknowledged; {why}"
 
 
 def run_load(mock: Mock, stop_after: float, stop_mock: Any) -> tuple[Load, float]:
-    """Writers against the mock; `stop_mock()` at `stop_after` seconds. Returns the load and that moment."""
+    """Writers against the mock; `stop_mock()` `stop_after` seconds after every writer's first answer.
+
+    Returns the load and the moment of `stop_mock()`.
+    """
     load = Load(tag="crash" + uuid.uuid4().hex[:16])
     go, stop = threading.Event(), threading.Event()
+    answered = threading.Semaphore(0)
     threads = [
-        threading.Thread(target=writer, args=(mock.url, load, n, go, stop), daemon=True)
+        threading.Thread(target=writer, args=(mock.url, load, n, go, answered, stop), daemon=True)
         for n in range(WRITERS)
     ]
     for thread in threads:
         thread.start()
-    load.started = time.monotonic()
     go.set()
-    time.sleep(max(0.0, load.started + stop_after - time.monotonic()))
+    deadline = time.monotonic() + FIRST_ANSWER
+    flowing = all(answered.acquire(timeout=max(0.0, deadline - time.monotonic())) for _ in threads)
+    load.started = time.monotonic()
+    if flowing:
+        time.sleep(stop_after)
     stopped = time.monotonic()
     stop_mock()
     stop.set()
@@ -204,6 +254,7 @@ def run_load(mock: Mock, stop_after: float, stop_mock: Any) -> tuple[Load, float
         thread.join(timeout=15)
     assert not any(t.is_alive() for t in threads), "a writer did not stop"
     assert not load.failures, load.failures[:5]
+    assert flowing, f"not every writer had an answer within {FIRST_ANSWER} s\n{load.describe(stopped)}"
     return load, stopped
 
 
@@ -338,10 +389,12 @@ def test_sigkill_during_writes_keeps_every_write_acknowledged_before_the_last_sa
         assert mock.process.wait(timeout=10) == -signal.SIGKILL
 
     acked = load.acked
-    assert acked, "no write was acknowledged"
+    story = load.describe(killed)
+    assert acked, f"precondition: no write was acknowledged\n{story}"
     in_flight = [w for w in load.unanswered if w.sent < killed]
-    assert in_flight, "no write was in flight at the kill"
-    assert killed - max(w.acked for w in acked if w.acked is not None) < 0.25, "writes had stopped"
+    assert in_flight, f"precondition: no write was in flight at the kill\n{story}"
+    last_ack = max(w.acked for w in acked if w.acked is not None)
+    assert killed - last_ack < STOPPED_WRITING, f"precondition: writes had stopped before the kill\n{story}"
 
     assert state_file.exists(), "no state file after the kill"
     others = leftover_files(folder)
@@ -350,7 +403,9 @@ def test_sigkill_during_writes_keeps_every_write_acknowledged_before_the_last_sa
     outcome = check_against_file(load, state)
 
     old = [w for w in acked if w.acked is not None and killed - w.acked >= SAFE_AGE]
-    assert old, "nothing was acknowledged SAFE_AGE before the kill: the check would be empty"
+    assert old, (
+        f"precondition: nothing was acknowledged SAFE_AGE before the kill (the check would be empty)\n{story}"
+    )
     lost_old = [w for w in outcome.lost if w.acked is not None and killed - w.acked >= SAFE_AGE]
     assert not lost_old, f"{len(lost_old)} writes acknowledged >= {SAFE_AGE} s before the kill are lost"
 
@@ -379,10 +434,11 @@ def test_sigterm_during_writes_saves_every_acknowledged_write(tmp_path: Path) ->
         assert mock.process.wait(timeout=15) in CLEAN_EXIT
 
     acked = load.acked
-    assert acked, "no write was acknowledged"
+    story = load.describe(stopped)
+    assert acked, f"precondition: no write was acknowledged\n{story}"
     assert [w for w in load.unanswered if w.sent < stopped] or max(
         w.acked for w in acked if w.acked is not None
-    ) >= stopped - 0.25, "writes had stopped before the signal"
+    ) >= stopped - STOPPED_WRITING, f"precondition: writes had stopped before the signal\n{story}"
     assert sorted(p.name for p in folder.iterdir()) == [STATE_NAME], "a clean stop left a temporary file"
     state = read_state(state_file)
     assert_fixtures_intact(state, load.tag)

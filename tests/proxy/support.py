@@ -31,6 +31,7 @@ HOST = "127.0.0.1"
 CONTACTS = "/api/v1/crm/contacts"
 TOKEN_A = "dev-token-org-a"  # fixtures/seed.json: org_blueai
 SPEC = load_spec()
+SETTLE_TIMEOUT = 60.0  # seconds for the proxy to check what was sent (normally milliseconds)
 
 
 @contextlib.contextmanager
@@ -242,9 +243,17 @@ class Rig:
         self.forwarded = 0
 
     def settle(self) -> None:
-        """Wait until the proxy has checked every exchange sent so far (checks run after the answer)."""
-        deadline = time.monotonic() + 10
-        while self.proxy.monitor.ledger.exchanges < self.forwarded and time.monotonic() < deadline:
+        """Wait until the proxy has checked every exchange sent so far (checks run after the answer).
+
+        Generous (a busy machine, a parallel run) and loud: a test must not go on to read an
+        incomplete ledger, where a missing violation would pass unnoticed.
+        """
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while self.proxy.monitor.ledger.exchanges < self.forwarded:
+            assert time.monotonic() < deadline, (
+                f"the proxy checked {self.proxy.monitor.ledger.exchanges} of {self.forwarded} exchanges"
+                f" within {SETTLE_TIMEOUT} s"
+            )
             time.sleep(0.005)
 
     @property

@@ -16,6 +16,8 @@ import pytest
 
 from .support import Rig, mock_app, rig
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ["test_crud.py", "test_errors.py", "test_listing.py", "test_security.py"]
 
