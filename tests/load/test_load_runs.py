@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,8 +17,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
-from mock_server.testing import free_port
 
 from .conftest import ROOT, SCRIPT, clean_env, run_load
 
@@ -153,15 +152,20 @@ def test_read_only_mode_only_reads_and_the_rate_cap_holds(tmp_path: Path) -> Non
 def test_an_unreachable_target_is_counted_apart_and_is_no_violation(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     locust = [sys.executable, "-m", "locust", "-f", "contract_tests/locustfile.py", "--headless"]
-    options = ["-u", "2", "-r", "2", "-t", "3s", "--host", f"http://127.0.0.1:{free_port()}"]
-    result = subprocess.run(
-        [*locust, *options, "--contract-report", str(report)],
-        cwd=ROOT,
-        env={**clean_env(), "CONTRACT_TOKEN": "token-of-nobody"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    # A port held bound but not listening: every connection is refused, and no server started by a test
+    # running alongside can take it meanwhile (a port found free and let go could be taken).
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        options = ["-u", "2", "-r", "2", "-t", "3s", "--host", f"http://127.0.0.1:{port}"]
+        result = subprocess.run(
+            [*locust, *options, "--contract-report", str(report)],
+            cwd=ROOT,
+            env={**clean_env(), "CONTRACT_TOKEN": "token-of-nobody"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     output = result.stdout + result.stderr
     assert result.returncode == 2, output[-4000:]  # no verdict: neither 0 nor 1
     data = json.loads(report.read_text())
