@@ -90,7 +90,8 @@ class Contract:
         return (*self.required_fields, *self.optional_fields)
 
 
-def _resolve(node: Any, document: Mapping[str, Any]) -> Any:
+def resolve(node: Any, document: Mapping[str, Any]) -> Any:
+    """`node` with its local `$ref`s followed (through chains of them) in `document`."""
     while isinstance(node, Mapping) and "$ref" in node:
         target: Any = document
         for part in node["$ref"].removeprefix("#/").split("/"):
@@ -110,9 +111,9 @@ def _operations(document: Mapping[str, Any]) -> dict[str, tuple[str, str, Mappin
 
 def _query_parameter(document: Mapping[str, Any], operation: Mapping[str, Any], name: str) -> Any:
     for parameter in operation.get("parameters", []):
-        resolved = _resolve(parameter, document)
+        resolved = resolve(parameter, document)
         if resolved.get("in") == "query" and resolved.get("name") == name:
-            return _resolve(resolved["schema"], document)
+            return resolve(resolved["schema"], document)
     raise ContractError(f"{LIST} has no query parameter {name!r}")
 
 
@@ -123,8 +124,8 @@ def _bounds(schema: Mapping[str, Any], name: str) -> Bounds:
 
 
 def _error_code(schema: Any, document: Mapping[str, Any]) -> str | None:
-    error = _resolve(_resolve(schema, document).get("properties", {}).get("error", {}), document)
-    code = _resolve(error.get("properties", {}).get("code", {}), document)
+    error = resolve(resolve(schema, document).get("properties", {}).get("error", {}), document)
+    code = resolve(error.get("properties", {}).get("code", {}), document)
     value = code.get("const")
     if value is None and len(code.get("enum", ())) == 1:
         value = code["enum"][0]
@@ -137,7 +138,7 @@ def _error_codes(document: Mapping[str, Any], operations: Mapping[str, Any]) -> 
         for status, response in operation.get("responses", {}).items():
             if not str(status).isdigit() or int(status) < 400:
                 continue
-            media = _resolve(response, document).get("content", {}).get("application/json", {})
+            media = resolve(response, document).get("content", {}).get("application/json", {})
             code = _error_code(media.get("schema", {}), document)
             if code is None:
                 raise ContractError(f"the {status} response has no error code (error.code const)")
@@ -150,7 +151,7 @@ def _error_codes(document: Mapping[str, Any], operations: Mapping[str, Any]) -> 
 
 
 def _pattern(schema: Any, document: Mapping[str, Any], what: str) -> re.Pattern[str]:
-    pattern = _resolve(schema, document).get("pattern")
+    pattern = resolve(schema, document).get("pattern")
     if not isinstance(pattern, str):
         raise ContractError(f"{what} has no pattern")
     return re.compile(pattern)
@@ -184,16 +185,16 @@ def _load(document: Mapping[str, Any]) -> Contract:
     limits = {
         int(body["x-max-body-bytes"])
         for _, _, op in operations.values()
-        if (body := _resolve(op.get("requestBody"), document)) is not None
+        if (body := resolve(op.get("requestBody"), document)) is not None
     }
     if len(limits) != 1:
         raise ContractError(f"expected one x-max-body-bytes for every request body, found {sorted(limits)}")
-    created = _resolve(create_op["responses"]["201"], document)
-    contact = _resolve(document["components"]["schemas"]["Contact"], document)
-    create_body = _resolve(create_op["requestBody"], document)["content"]["application/json"]["schema"]
-    create_schema = _resolve(create_body, document)
+    created = resolve(create_op["responses"]["201"], document)
+    contact = resolve(document["components"]["schemas"]["Contact"], document)
+    create_body = resolve(create_op["requestBody"], document)["content"]["application/json"]["schema"]
+    create_schema = resolve(create_body, document)
     required = tuple(create_schema.get("required", ()))
-    path_parameter = next(_resolve(p, document) for p in document["paths"][item_path].get("parameters", ()))
+    path_parameter = next(resolve(p, document) for p in document["paths"][item_path].get("parameters", ()))
     return Contract(
         collection_path=collection_path,
         item_path=item_path,

@@ -34,7 +34,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .client import ApiClient
-from .contract import CREATE, UPDATE, active
+from .contract import CREATE, UPDATE, active, resolve
 from .failures import Exchange, expect_equal
 from .invariants import check_error, contact_of, page_of
 from .model import is_change
@@ -103,21 +103,12 @@ class BodyFields:
         return values
 
 
-def _resolve(node: Any, document: Mapping[str, Any]) -> Any:
-    while isinstance(node, Mapping) and "$ref" in node:
-        target: Any = document
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _body_schema(document: Mapping[str, Any], operation_id: str) -> Mapping[str, Any]:
     for item in document["paths"].values():
         for operation in item.values():
             if isinstance(operation, Mapping) and operation.get("operationId") == operation_id:
-                body = _resolve(operation["requestBody"], document)
-                return dict(_resolve(body["content"]["application/json"]["schema"], document))
+                body = resolve(operation["requestBody"], document)
+                return dict(resolve(body["content"]["application/json"]["schema"], document))
     raise KeyError(operation_id)
 
 
@@ -127,7 +118,7 @@ def body_fields(document: Mapping[str, Any]) -> BodyFields:
     update = _body_schema(document, UPDATE)
     rules = {}
     for name, node in create["properties"].items():
-        schema = _resolve(node, document)
+        schema = resolve(node, document)
         types = schema.get("type", "string")
         types = [types] if isinstance(types, str) else list(types)
         pattern = schema.get("pattern")
