@@ -90,12 +90,17 @@ class Breaker:
         self._lock = threading.Lock()
 
     def check(self) -> None:
+        down = self.down
+        if down:
+            raise TargetDown(f"not sent: {down}; no verdict is possible against this target")
+
+    @property
+    def down(self) -> str:
+        """Why the target is declared down ('' while it is not): nothing more is sent until a reset."""
         with self._lock:
-            if self._failures >= self.threshold:
-                raise TargetDown(
-                    f"not sent: the last {self._failures} requests failed without an answer "
-                    f"(last: {self._last}); no verdict is possible against this target"
-                )
+            if self._failures < self.threshold:
+                return ""
+            return f"the last {self._failures} requests failed without an answer (last: {self._last})"
 
     def success(self) -> None:
         with self._lock:

@@ -3,7 +3,9 @@
 Outcomes: a test passes, finds a contract violated, or is *inconclusive* (see
 `outcomes.py`): no verdict because the target or the testing machinery failed.
 Exit status: 0 all passed; 1 a contract violation (or anything left behind);
-75 (`EXIT_INCONCLUSIVE`) inconclusive tests and no violation.
+75 (`EXIT_INCONCLUSIVE`) inconclusive tests and no violation. Once the target is
+declared down (the client's breaker: several requests in a row failed without an
+answer) no further test starts: the run stops, cleans up and says so.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class Run:
     )
     worker_reports: list[dict[str, Any]] = field(default_factory=list)
     exit_status: int = 0
+    stopped: str = ""  # why the run stopped starting tests ('' : it did not); from a worker too
+    collected: int = 0  # tests selected for the run
+    ran: int = 0  # tests that ran (each ends with one teardown report; schemathesis's share a node id)
     _session: ClientSession | None = None
 
     @property
@@ -191,6 +196,19 @@ def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
     workers.restore_environment(session.config)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is not None:
+        run.collected = max(run.collected, len(session.items))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """pytest-xdist's controller collects nothing itself: the workers say how many tests there are."""
+    if _CURRENT:
+        _CURRENT[-1].collected = max(_CURRENT[-1].collected, len(ids))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run = config.stash[RUN_KEY]
     if workers.is_worker(config) and workers.ours(items):
@@ -283,6 +301,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """An error that is no verdict (target, Hypothesis machinery) becomes an inconclusive report."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    _stop_if_target_down(item)
     if call.excinfo is None or not report.failed:
         return
     found = classify(call.excinfo.value)
@@ -298,6 +317,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         "\n", "\n  "
     )
     report.contract_longrepr = report.longrepr  # type: ignore[attr-defined]
+
+
+def _stop_if_target_down(item: pytest.Item) -> None:
+    """Start no further test once the client has declared the target down.
+
+    Every test after that would end inconclusive at its first request, one by one, after
+    Hypothesis and schemathesis have built its examples: minutes of a run against a
+    deployment that is down, for no verdict. `session.shouldfail` ends the run after this
+    test in one process and in a pytest-xdist worker alike (the worker stops and the
+    controller shuts the others down; each worker has its own breaker besides). The
+    cleanup still runs; a violation seen before still decides the verdict.
+    """
+    run = item.config.stash.get(RUN_KEY, None)
+    if run is None or run.stopped or item.session.shouldfail or item.session.shouldstop:
+        return
+    down = run.breaker.down
+    if down:
+        run.stopped = f"the target is down: {down}"
+        item.session.shouldfail = (
+            f"contract suite: stopped after {item.nodeid}: the target is down "
+            f"({Breaker.threshold} requests in a row failed without an answer); no further test starts"
+        )
 
 
 def _compact_violations(report: pytest.TestReport, error: BaseException) -> None:
@@ -337,7 +378,11 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     run = _CURRENT[-1] if _CURRENT else None
-    if run is None or not report.failed:
+    if run is None:
+        return
+    if report.when == "teardown":
+        run.ran += 1
+    if not report.failed:
         return
     kind = "inconclusive" if getattr(report, "contract_outcome", None) == "inconclusive" else "violation"
     text = str(report.longrepr) if kind == "inconclusive" else ""
@@ -373,8 +418,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "cleanup": run.cleanup.as_dict() if run.cleanup else None,
             "coverage": run.coverage.as_dict(),
             "stats": run.stats.as_dict(),
+            "stopped": run.stopped,
         }
     _merge_workers(run)
+    if run.stopped and session.exitstatus == pytest.ExitCode.INTERRUPTED:
+        # Under pytest-xdist a worker's stop reaches the controller as an interruption: it is ours.
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if run.cleanup is not None and run.cleanup.left_behind and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     selected_all = not session.config.getoption("keyword") and not session.config.getoption("markexpr")
@@ -406,6 +455,7 @@ def _merge_workers(run: Run) -> None:
     for report in run.worker_reports:
         run.coverage.merge(report["coverage"])
         run.stats.merge(report["stats"])
+        run.stopped = run.stopped or str(report.get("stopped", ""))
     cleanups = [r["cleanup"] for r in run.worker_reports if r["cleanup"] is not None]
     if cleanups:
         run.cleanup = CleanupReport.combine(cleanups)
@@ -440,6 +490,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line("read-only run: nothing was created")
     tr.write_line(run.stats.summary())
     tr.write_line(run.stats.phases_summary())
+    if run.stopped:
+        not_run = f" ({_not_run(run)})" if _not_run(run) else ""
+        tr.write_line(f"run stopped: {run.stopped}; no further test started{not_run}")
     verdict = _verdict(run, run.exit_status)
     if verdict:
         tr.write_line(verdict)
@@ -453,8 +506,22 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line(f"documented statuses no test provoked ({verdict}): {listed}")
 
 
+def _not_run(run: Run) -> str:
+    """'N of M tests did not run' (or '' when the count is unknown)."""
+    if not run.collected:
+        return ""
+    missing = max(0, run.collected - run.ran)
+    return f"{missing} of {run.collected} tests did not run"
+
+
 def _verdict(run: Run, exitstatus: int) -> str:
     inconclusive = len(run.outcomes["inconclusive"])
+    if exitstatus == EXIT_INCONCLUSIVE and run.stopped:
+        counts = "; ".join(filter(None, [_not_run(run), f"{inconclusive} test(s) could not reach a verdict"]))
+        return (
+            f"verdict: INCONCLUSIVE: the target is down, the run was stopped ({counts}; none found a "
+            f"violation; exit status {EXIT_INCONCLUSIVE}); see the inconclusive section above"
+        )
     if exitstatus == EXIT_INCONCLUSIVE:
         return (
             f"verdict: INCONCLUSIVE: {inconclusive} test(s) could not reach a verdict and none found a "

@@ -34,6 +34,8 @@ class CleanupReport:
     deleted_by_tests: int
     removed_at_end: int
     left_behind: list[str]
+    # Why the sweep for leftovers under the run tag could not run ('' : it ran), e.g. the target is down.
+    unswept: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,7 @@ class CleanupReport:
             "deleted_by_tests": self.deleted_by_tests,
             "removed_at_end": self.removed_at_end,
             "left_behind": list(self.left_behind),
+            "unswept": self.unswept,
         }
 
     @classmethod
@@ -51,6 +54,7 @@ class CleanupReport:
             sum(int(r["deleted_by_tests"]) for r in reports),
             sum(int(r["removed_at_end"]) for r in reports),
             [str(item) for r in reports for item in r["left_behind"]],
+            next((str(r["unswept"]) for r in reports if r.get("unswept")), ""),
         )
 
     def summary(self) -> str:
@@ -60,6 +64,11 @@ class CleanupReport:
         )
         if self.left_behind:
             text += " (could not delete: " + ", ".join(self.left_behind[:20]) + ")"
+        if self.unswept:
+            text += (
+                "; the sweep for contacts left under the run tag could not run, so anything created "
+                f"without an acknowledgement may remain: {self.unswept}"
+            )
         return text
 
 
@@ -122,13 +131,14 @@ class RunLedger:
             elif outcome != 404:
                 failed[contact_id] = str(outcome)
             self._alive.pop(contact_id, None)
-        self._sweep(client, deleted, failed, concurrency)
+        unswept = self._sweep(client, deleted, failed, concurrency)
         removed = len(deleted - set(failed))
         return CleanupReport(
-            self.created, len(self._deleted), removed, [f"{i} ({why})" for i, why in failed.items()]
+            self.created, len(self._deleted), removed, [f"{i} ({why})" for i, why in failed.items()], unswept
         )
 
-    def _sweep(self, client: ApiClient, deleted: set[str], failed: dict[str, str], concurrency: int) -> None:
+    def _sweep(self, client: ApiClient, deleted: set[str], failed: dict[str, str], concurrency: int) -> str:
+        """Delete what is still listed under the run tag; '' or why the listing failed."""
         # Catches contacts whose creation was never acknowledged to us (a timeout, an
         # interrupted run, a create answered with another status) and deletes that
         # answered 200 without deleting: a contact listed again after its delete is left behind.
@@ -136,22 +146,22 @@ class RunLedger:
         for _ in range(50):  # bounded: at most 50 pages of leftovers
             try:
                 page = client.list({"search": self.tag, "limit": active().max_limit})
-            except TargetError:
-                return
+            except TargetError as error:
+                return f"{error.kind}: {error}"
             try:
                 body = page.response.json() if page.status == 200 else {}
             except ValueError:
-                return  # not JSON: nothing to sweep by (the tests report that answer)
+                return ""  # not JSON: nothing to sweep by (the tests report that answer)
             items = body.get("items", []) if isinstance(body, dict) else []
             if not isinstance(items, list):
-                return
+                return ""
             ids = [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
             fresh = [i for i in ids if i not in attempted]
             for contact_id in ids:
                 if contact_id in deleted or contact_id in attempted:
                     failed.setdefault(contact_id, "DELETE answered 200 but it is still listed")
             if not fresh or len(fresh) < len(ids):
-                return
+                return ""
             attempted.update(fresh)
             with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep") as pool:
                 outcomes = list(pool.map(lambda contact_id: _delete(client, contact_id), fresh))
@@ -160,6 +170,7 @@ class RunLedger:
                     deleted.add(contact_id)
                 elif outcome != 404:
                     failed[contact_id] = str(outcome)
+        return ""
 
 
 def _delete(client: ApiClient, contact_id: str, credentials: dict[str, str] | None = None) -> int | str:

@@ -6,7 +6,9 @@ Real sockets, not respx: what is under test includes the suite's HTTP stack
 Modes: ``huge`` (a 100 MB body), ``trickle`` (one byte a second), ``reset``
 (the connection is reset mid-body), ``invalid_json`` (200 with a body that is
 not JSON), ``redirect_loop`` (302 to itself), ``silent`` (accepts, reads the
-request, never answers).
+request, never answers). ``broken_server(mode, then=other, after=n)`` answers
+the first `n` requests in `mode` and the rest in `other` (a deployment that
+goes down in the middle of a run).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def _answer(self, sock: socket.socket, path: bytes) -> bool:
         """Answer one request; False: the connection is done."""
-        mode = self.server.mode
+        mode = self.server.next_mode()
         stop = self.server.stopping
         if mode == "huge":
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
@@ -108,12 +110,23 @@ class BrokenServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
+    def __init__(self, mode: str, then: str | None = None, after: int = 0) -> None:
+        for name in (mode, then or mode):
+            if name not in MODES:
+                raise ValueError(f"unknown mode {name!r}; one of {MODES}")
         super().__init__(("127.0.0.1", 0), _Handler)
         self.mode = mode
+        self.then = then or mode
+        self.after = after
+        self.answered = 0
+        self._lock = threading.Lock()
         self.stopping = threading.Event()
+
+    def next_mode(self) -> str:
+        """The mode of the next request: `mode` for the first `after` requests, then `then`."""
+        with self._lock:
+            self.answered += 1
+            return self.mode if self.then == self.mode or self.answered <= self.after else self.then
 
     @property
     def url(self) -> str:
@@ -122,9 +135,9 @@ class BrokenServer(socketserver.ThreadingTCPServer):
 
 
 @contextmanager
-def broken_server(mode: str) -> Iterator[BrokenServer]:
-    """Serve `mode` on a free loopback port until the block ends."""
-    server = BrokenServer(mode)
+def broken_server(mode: str, then: str | None = None, after: int = 0) -> Iterator[BrokenServer]:
+    """Serve `mode` (the first `after` requests, when `then` is given) on a free loopback port."""
+    server = BrokenServer(mode, then, after)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
