@@ -167,7 +167,7 @@ class _RewriteRequestMiddleware:
         if self.scope_rewrite is not None:
             scope = self.scope_rewrite(dict(scope))
         if self.body_rewrite is not None and scope["method"] in ("POST", "PATCH"):
-            raw = await _read_body(receive)
+            raw = await read_body(receive)
             body = self.body_rewrite(scope, raw)
             if body != raw:
                 scope = set_header(scope, "content-length", str(len(body)))
@@ -203,7 +203,8 @@ class _RewriteResponseMiddleware:
         await self.app(scope, receive, capture)
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body from an ASGI `receive` (up to a disconnect)."""
     chunks = []
     while True:
         message = await receive()
@@ -253,6 +254,7 @@ __all__ = [
     "WrapHandler",
     "build_app",
     "header",
+    "read_body",
     "replace_contact",
     "set_header",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from mock_server import DEFAULT_FIXTURES_PATH, MockState, create_app, load_fixtures, load_spec
+from mock_server.modifiers import read_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,15 +30,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CONTACT_PATH = re.compile(r"^/api/v1/crm/contacts/[^/]+$")
 WRITABLE = ("first_name", "last_name", "email", "phone", "position", "company_id", "note")
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes) -> Receive:
@@ -70,7 +62,7 @@ class ReadYieldWrite:
         if scope["type"] != "http" or scope["method"] != "PATCH" or not CONTACT_PATH.match(scope["path"]):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         full = await self._read_then_merge(scope, body)
         if full is None:
             await self.app(scope, _replay(body), send)

@@ -46,6 +46,7 @@ from mock_server.modifiers import (
     WrapHandler,
     build_app,
     header,
+    read_body,
     replace_contact,
     set_header,
 )
@@ -811,17 +812,6 @@ def method_not_allowed_without_allow() -> tuple[Modifier, ...]:
 # reference mock to a client that sends one valid request at a time with hand-picked parameters.
 
 
-async def _read_all(receive: Any) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 def _replaying(body: bytes) -> Any:
     sent = False
 
@@ -886,7 +876,7 @@ class _PatchSavedFieldByField:
         if scope["type"] != "http" or scope["method"] != "PATCH" or not _item_path(scope):
             await self.app(scope, receive, send)
             return
-        raw = await _read_all(receive)
+        raw = await read_body(receive)
         status, messages, _ = await _exchange(self.app, scope, raw)
         patch = _json_object(scope, raw)
         if status == 400 and patch and len(patch) > 1:
@@ -981,7 +971,7 @@ class _PatchReadModifyWrite:
         if scope["type"] != "http" or scope["method"] != "PATCH" or not _item_path(scope):
             await self.app(scope, receive, send)
             return
-        raw = await _read_all(receive)
+        raw = await read_body(receive)
         patch = _json_object(scope, raw)
         if patch is not None:
             status, content = await _call(self.app, scope, "GET", scope["path"])
@@ -1020,7 +1010,7 @@ class _CreatesOverwrite:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != CONTRACT.collection_path:
             await self.app(scope, receive, send)
             return
-        raw = await _read_all(receive)
+        raw = await read_body(receive)
         who = tuple(sorted((k, v) for k, v in scope["headers"] if k.lower() in (b"authorization", b"cookie")))
         log = self.created.setdefault(who, [])
         read = len(log)
