@@ -28,12 +28,14 @@ equal the model's page exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, NoReturn
 
 from hypothesis import strategies as st
 
+from . import fanout
 from .alphabet import needles, searched_forms, unambiguous, unsearched_fields
 from .client import ApiClient
 from .contract import active
@@ -42,6 +44,18 @@ from .invariants import check_error, contact_of, page_of
 from .model import OrganizationModel, Query, fold, instant, search_matches, select
 
 Contact = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Newest:
+    """The newest page of the unfiltered list (`desc` by creation time), then the oldest end of
+    `asc` at the same place: its offset is the newest page's `total` less the window."""
+
+    window: int
+
+
+# One read after a write: GET by id (a contact id), one page, or the unfiltered pair.
+Read = str | Query | Newest
 
 
 def _key(contact: Contact, sort: str) -> tuple[Any, ...] | None:
@@ -82,7 +96,7 @@ class ReadPaths:
     def written(self, data: st.DataObject, contact_id: str, before: Contact | None) -> None:
         """After a create (`before` None) or a patch: the contact as the model has it, everywhere."""
         contact = self.model.contacts[contact_id]
-        self.by_id(contact_id)
+        reads: list[Read] = [contact_id]
         # A write that sets what the company filter and sort=name look at is read in every sort
         # and order; one that changes only other fields, in one drawn sort and order.
         placed = before is None or any(
@@ -93,36 +107,75 @@ class ReadPaths:
             if placed:
                 for sort in active().sorts:
                     for order in active().orders:
-                        self.page(replace(mine, sort=sort, order=order))
+                        reads.append(replace(mine, sort=sort, order=order))
             else:
-                self.page(self._drawn_order(data, mine))
+                reads.append(self._drawn_order(data, mine))
         moved_from = before["company_id"] if before else None
         if moved_from and moved_from != contact["company_id"]:
-            self.page(self._drawn_order(data, Query(company_id=moved_from, limit=self._window())))
-        self.unfiltered(data, by_name=placed)
+            reads.append(self._drawn_order(data, Query(company_id=moved_from, limit=self._window())))
+        reads += self.unfiltered(data, by_name=placed)
         sources = searched_forms(contact)
-        self.search(data, sources, subject=contact)
+        reads.append(self.search(data, sources, subject=contact))
         if before is not None and searched_forms(before) != sources:
             # The old values: found only if still matching.
-            self.search(data, searched_forms(before), subject=contact)
+            reads.append(self.search(data, searched_forms(before), subject=contact))
         others = [f for c in self.model.contacts.values() if c["id"] != contact_id for f in searched_forms(c)]
         # Found only by coincidence, which the model knows: what search must not look at, and
         # the run's other contacts.
-        self.search(data, unsearched_fields(contact), others, subject=contact)
+        reads.append(self.search(data, unsearched_fields(contact), others, subject=contact))
+        self.read(reads)
 
     def deleted(self, data: st.DataObject, contact: Contact) -> None:
         """After a delete: 404 by id, and in no list any more."""
         self.gone[contact["id"]] = dict(contact)
-        self.by_id(contact["id"])
+        reads: list[Read] = [contact["id"]]
         if contact["company_id"]:
-            self.page(self._drawn_order(data, Query(company_id=contact["company_id"], limit=self._window())))
-        self.page(Query(sort="created_at", order="desc", limit=self._window()))
-        self.search(data, searched_forms(contact), subject=contact)
+            reads.append(
+                self._drawn_order(data, Query(company_id=contact["company_id"], limit=self._window()))
+            )
+        reads.append(Query(sort="created_at", order="desc", limit=self._window()))
+        reads.append(self.search(data, searched_forms(contact), subject=contact))
+        self.read(reads)
 
     # ------------------------------------------------------------------ the read paths
 
+    def read(self, reads: Sequence[Read]) -> None:
+        """Send the reads at once (`fanout.py`), then judge the answers one by one in `reads`' order.
+
+        Every read was drawn before any is sent and none depends on another's answer (but the
+        oldest page of `Newest`, sent after its newest page); every one is judged against the
+        model as the write's own answer left it, so the verdict, and the first failure
+        reported, are those of the same reads made one after another.
+        """
+        for outcome in fanout.each([partial(self._fetch, read) for read in reads]):
+            for read, answer in outcome.get():
+                exchange = answer.get()
+                if isinstance(read, str):
+                    self._judge_by_id(read, exchange)
+                else:
+                    self._judge(read, exchange)
+
+    def _fetch(self, read: Read) -> list[tuple[str | Query, fanout.Outcome[Exchange]]]:
+        if isinstance(read, str):
+            return [(read, fanout.Outcome(self.api.get(read)))]
+        if isinstance(read, Query):
+            return [(read, fanout.Outcome(self._list(read)))]
+        newest = Query(sort="created_at", order="desc", limit=read.window)
+        exchange = self._list(newest)
+        try:
+            total = int(exchange.response.json()["total"])
+        except Exception:  # judging the newest page says what is wrong with it
+            return [(newest, fanout.Outcome(exchange))]
+        oldest = Query(sort="created_at", order="asc", limit=read.window, offset=max(0, total - read.window))
+        try:
+            return [(newest, fanout.Outcome(exchange)), (oldest, fanout.Outcome(self._list(oldest)))]
+        except Exception as error:  # judged in order: the newest page first
+            return [(newest, fanout.Outcome(exchange)), (oldest, fanout.Outcome(error=error))]
+
     def by_id(self, contact_id: str) -> None:
-        exchange = self.api.get(contact_id)
+        self._judge_by_id(contact_id, self.api.get(contact_id))
+
+    def _judge_by_id(self, contact_id: str, exchange: Exchange) -> None:
         if contact_id in self.gone:
             check_error(exchange, 404, "GET of a deleted contact is 404", rule="delete-removes")
             return
@@ -134,7 +187,7 @@ class ReadPaths:
             rule="read-paths-agree",
         )
 
-    def unfiltered(self, data: st.DataObject, *, by_name: bool = True) -> None:
+    def unfiltered(self, data: st.DataObject, *, by_name: bool = True) -> list[Read]:
         """The whole organization's list at the run's contacts' position.
 
         By creation time the run's contacts are the newest: the first page of `desc` and the
@@ -142,30 +195,33 @@ class ReadPaths:
         anywhere: the first page of the largest size, in a drawn order, judged by what it proves.
         Both sorts and both orders in full: the company pages of `written`.
         """
-        window = self._window()
-        newest = self.page(Query(sort="created_at", order="desc", limit=window))
-        self.page(Query(sort="created_at", order="asc", limit=window, offset=max(0, newest - window)))
+        reads: list[Read] = [Newest(self._window())]
         if by_name:
             order = data.draw(st.sampled_from(active().orders), label="order by name")
-            self.page(Query(sort="name", order=order, limit=active().max_limit))
+            reads.append(Query(sort="name", order=order, limit=active().max_limit))
+        return reads
 
-    def search(self, data: st.DataObject, *sources: list[str], subject: Contact) -> None:
+    def search(self, data: st.DataObject, *sources: list[str], subject: Contact) -> Query:
         """A needle drawn from `sources`; with the subject's company as a second filter (any sort
         and order: the page is the run's alone), or without (the newest first: the run's contacts
         are the newest, so one small page from the start holds them wherever others' data is)."""
         needle = data.draw(needles(*sources), label="needle")
         company = subject.get("company_id")
         if company and data.draw(st.booleans(), label="with its company"):
-            self.page(self._drawn_order(data, Query(search=needle, company_id=company, limit=self._window())))
-        else:
-            self.page(Query(search=needle, sort="created_at", order="desc", limit=self._window()))
+            return self._drawn_order(data, Query(search=needle, company_id=company, limit=self._window()))
+        return Query(search=needle, sort="created_at", order="desc", limit=self._window())
 
     # ------------------------------------------------------------------ one page, judged
 
     def page(self, query: Query) -> int:
         """Ask for one page and judge it; answers its `total`."""
-        params = {k: v for k, v in query.params().items() if v != ""}
-        exchange = self.api.list(params)
+        return self._judge(query, self._list(query))
+
+    def _list(self, query: Query) -> Exchange:
+        return self.api.list({k: v for k, v in query.params().items() if v != ""})
+
+    def _judge(self, query: Query, exchange: Exchange) -> int:
+        """Judge one page of `query`; answers its `total`."""
         page = page_of(exchange)
         own = self.model.contacts
         matching = select(own.values(), query)
