@@ -29,10 +29,12 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from hypothesis import strategies as st
 
+from . import fanout
 from .client import ApiClient
 from .contract import CREATE, UPDATE, active, resolve
 from .failures import Exchange, expect_equal
@@ -392,15 +394,23 @@ def read_scope(api: ApiClient, token: str, ids: Sequence[str]) -> tuple[dict[str
     """
     listed: dict[str, Any] = {}
     offset, limit = active().offset.minimum, active().max_limit
+
+    def listing(offset: int) -> Exchange:
+        return api.list({"search": token, "limit": limit, "offset": offset})
+
+    # The first page and the GETs are independent: sent at once (fanout.py), judged in order.
+    first, *gets = fanout.each([partial(listing, offset), *[partial(api.get, i) for i in ids]])
+    exchange = first.get()
     while True:
-        page = page_of(api.list({"search": token, "limit": limit, "offset": offset}))
+        page = page_of(exchange)
         listed.update({item["id"]: item for item in page["items"]})
         offset += limit
         if not page["items"] or offset >= page["total"]:
             break
+        exchange = listing(offset)
     fetched: dict[str, Any] = {}
-    for contact_id in ids:
-        exchange = api.get(contact_id)
+    for contact_id, outcome in zip(ids, gets, strict=True):
+        exchange = outcome.get()
         fetched[contact_id] = contact_of(exchange, 200, "GET") if exchange.status == 200 else None
     return listed, fetched
 
