@@ -35,6 +35,7 @@ from typing import Any, NoReturn
 from hypothesis import strategies as st
 
 from .alphabet import needles, searched_forms, unambiguous, unsearched_fields
+from .arithmetic import check_page_arithmetic
 from .client import ApiClient
 from .contract import active
 from .failures import Exchange, expect, expect_equal, fail
@@ -167,6 +168,7 @@ class ReadPaths:
         params = {k: v for k, v in query.params().items() if v != ""}
         exchange = self.api.list(params)
         page = page_of(exchange)
+        check_page_arithmetic(self.api, params, exchange)
         own = self.model.contacts
         matching = select(own.values(), query)
         scoped = query.company_id in self.companies or (

@@ -1276,6 +1276,14 @@ def lengths_in_utf8_bytes() -> tuple[Modifier, ...]:
     return (WrapHandler("createContact", wrap), WrapHandler("updateContact", wrap))
 
 
+# ------------------------------------------------------- realistic bugs behind a condition (issue 10)
+# In their own module (tests/suite/unseen.py); importing it registers them here, and each is an
+# attribute of this module too, so `--app tests.suite.bugs:<name>` finds it.
+from . import unseen  # noqa: E402
+
+globals().update({bug.name: bug for bug in unseen.UNSEEN})
+
+
 # --------------------------------------------------------------------------- the registry's views
 
 BY_NAME: dict[str, PlantedBug] = {bug.name: bug for bug in REGISTRY}
