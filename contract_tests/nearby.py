@@ -11,8 +11,9 @@ pools almost never land next to the current ones; these are drawn from them.
 
 Only what a correct server must accept is sent: ASCII case changes in emails
 (the spec's pattern admits either case), any form of a name, position or note
-that stays within its length bound and is not padded (padding of names is
-trimmed, and whether a padded copy is a change is not pinned).
+that stays within its length bound; surrounding spaces on positions, notes and
+phones (only names are trimmed; the phone pattern admits spaces), never on names
+(whether a padded copy of a name is a change is not pinned).
 """
 
 from __future__ import annotations
@@ -35,25 +36,39 @@ SHOWINGS: dict[str, Callable[[str], str]] = {
     "NFD": lambda text: unicodedata.normalize("NFD", text),
     "NFC": lambda text: unicodedata.normalize("NFC", text),
     "NFKC": lambda text: unicodedata.normalize("NFKC", text),
+    # Only names are trimmed: surrounding white space elsewhere is part of the value.
+    "padded": lambda text: f" {text} ",
+    "leading": lambda text: f" {text}",
+    "trailing": lambda text: f"{text} ",
 }
 CASE_ONLY = ("swapcase", "upper", "lower", "title")
+PADDINGS = ("padded", "leading", "trailing")
+FORMS = tuple(how for how in SHOWINGS if how not in PADDINGS)
+SHOWN_AS = {
+    "first_name": FORMS,
+    "last_name": FORMS,
+    "email": CASE_ONLY,
+    "phone": PADDINGS,
+    "position": (*FORMS, *PADDINGS),
+    "note": (*FORMS, *PADDINGS),
+}
 TOKEN_FIELDS = ("first_name", "last_name", "email")  # the fields the run's final sweep searches
-BOUNDS = {"first_name": 100, "last_name": 100, "position": 100, "note": 2000, "email": 254}
+BOUNDS = {"first_name": 100, "last_name": 100, "position": 100, "note": 2000, "email": 254, "phone": 32}
 
 
 def near_values(name: str, value: Any) -> list[str]:
-    """Every valid value of field `name` that differs from `value` only in case, width or form."""
+    """Every valid value of field `name` that differs from `value` only in case, width, form or
+    (outside the names) surrounding spaces."""
     if not isinstance(value, str) or name not in BOUNDS:
         return []
-    showings = CASE_ONLY if name == "email" else tuple(SHOWINGS)
     found: list[str] = []
-    for how in showings:
+    for how in SHOWN_AS[name]:
         shown = SHOWINGS[how](value)
         if name == "email" and not shown.isascii():
             continue
         if shown == value or shown in found or len(shown) > BOUNDS[name]:
             continue
-        if shown != shown.strip(WHITE_SPACE) or (name in ("first_name", "last_name") and not shown.strip()):
+        if name in ("first_name", "last_name") and (shown != shown.strip(WHITE_SPACE) or not shown.strip()):
             continue
         if name in TOKEN_FIELDS and not unambiguous(shown):
             continue  # searched and sorted on: only text every reading of the folding agrees on

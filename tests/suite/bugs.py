@@ -1277,11 +1277,16 @@ def lengths_in_utf8_bytes() -> tuple[Modifier, ...]:
 
 
 # ------------------------------------------------------- realistic bugs behind a condition (issue 10)
-# In their own module (tests/suite/unseen.py); importing it registers them here, and each is an
-# attribute of this module too, so `--app tests.suite.bugs:<name>` finds it.
-from . import unseen  # noqa: E402
+# In their own module (tests/suite/unseen.py, imported through this one); importing it registers
+# them, and `__getattr__` makes every registered bug an attribute (`--app tests.suite.bugs:<name>`).
+from . import unseen  # noqa: E402, F401
 
-globals().update({bug.name: bug for bug in unseen.UNSEEN})
+
+def __getattr__(name: str) -> PlantedBug:
+    for bug in REGISTRY:
+        if bug.name == name:
+            return bug
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- the registry's views

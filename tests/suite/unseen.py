@@ -7,8 +7,8 @@ the one registry of ``bugs.py`` (``planted``), goes through the mock's public se
 and carries one ``BUG:`` comment. Which of them the suite caught before the methods of
 this round, and which method catches each now: docs/unseen-bugs.md.
 
-``bugs.py`` imports this module at its end, so every bug here is also
-``--app tests.suite.bugs:<name>``.
+``bugs.py`` imports this module near its end (import ``tests.suite.bugs``, not this
+module), so every bug here is in its registry and is ``--app tests.suite.bugs:<name>``.
 """
 
 from __future__ import annotations
@@ -392,6 +392,103 @@ def timestamps_fraction_unpadded() -> tuple[Modifier, ...]:
     return (RewriteResponse(_render_unpadded),)
 
 
+def _trim_every_string(scope: Scope, raw: bytes) -> bytes:
+    body = _json_object(scope, raw)
+    if body is None:
+        return raw
+    # BUG: a global "trim strings" input middleware (Laravel's TrimStrings is on by default): every
+    # string of the body is trimmed, not only the names, so " 部長 " and "03-1234 " lose their spaces.
+    return _dump({k: v.strip(" \t\n\r\x0b") if isinstance(v, str) else v for k, v in body.items()})
+
+
+@planted(
+    "every string of a write is trimmed, not only the names (a global TrimStrings middleware): "
+    'a position " 部長 " is stored "部長".',
+    Catch(
+        "test_near_values.py", "test_a_change_of_case_or_form_is_a_change", "patch-changes-only-what-it-sends"
+    ),
+)
+def every_string_trimmed() -> tuple[Modifier, ...]:
+    return (RewriteRequest(body=_trim_every_string),)
+
+
+def _empty_to_null(scope: Scope, raw: bytes) -> bytes:
+    body = _json_object(scope, raw)
+    if body is None:
+        return raw
+    # BUG: a ConvertEmptyStringsToNull input middleware: "" becomes null (unset), where the contract
+    # stores "" as given.
+    return _dump({k: None if v == "" else v for k, v in body.items()})
+
+
+@planted(
+    'an empty string is stored as null (a ConvertEmptyStringsToNull middleware): phone "" reads back null.',
+    Catch("test_errors.py", "test_edge_values_are_accepted_as_given and value0", "stored-as-given"),
+)
+def empty_strings_stored_as_null() -> tuple[Modifier, ...]:
+    return (RewriteRequest(body=_empty_to_null),)
+
+
+class _ReusesNewestId(Organization):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.newest: str | None = None
+        self.free: str | None = None
+
+    def create(self, values: Any) -> Contact:
+        contact = super().create(values)
+        if self.free is not None:
+            # BUG: ids come from MAX(seq) + 1 (hashed into the cont_ form): once the newest contact
+            # is deleted, the next create gets its id again.
+            self.delete(contact.id)
+            contact = replace(contact, id=self.free)
+            self.add(contact)
+            self.free = None
+        self.newest = contact.id
+        return contact
+
+    def delete(self, contact_id: str) -> bool:
+        gone = super().delete(contact_id)
+        if gone and contact_id == self.newest:
+            self.free, self.newest = contact_id, None
+        return gone
+
+
+@planted(
+    "the id of the newest contact is given again to the next create once it is deleted (MAX(seq) + 1).",
+    _stateful("delete-removes"),
+)
+def id_reused_after_deleting_the_newest() -> tuple[Modifier, ...]:
+    return organizations(_ReusesNewestId)
+
+
+def _cached_get() -> tuple[Modifier, ...]:
+    cache: dict[tuple[str, str], Reply] = {}
+
+    def get(call: Call, handler: Handler) -> Reply:
+        key = (call.org.id, call.path["id"])
+        if key not in cache:
+            cache[key] = handler(call)
+        return cache[key]
+
+    def write(call: Call, handler: Handler) -> Reply:
+        reply = handler(call)
+        cache.pop((call.org.id, call.path["id"]), None)
+        return reply
+
+    # BUG: GET by id is cached; PATCH drops the cache entry, DELETE forgets to.
+    return (WrapHandler("getContact", get), WrapHandler("updateContact", write))
+
+
+@planted(
+    "GET by id is served from a cache that PATCH invalidates and DELETE does not: "
+    "a deleted contact reads 200.",
+    _stateful("delete-removes"),
+)
+def get_cache_kept_after_delete() -> tuple[Modifier, ...]:
+    return _cached_get()
+
+
 # --------------------------------------------------------------------------- requests
 
 
@@ -495,4 +592,8 @@ UNSEEN: tuple[PlantedBug, ...] = (
     cookie_found_only_first,
     content_type_compared_as_string,
     patch_resurrects_deleted,
+    every_string_trimmed,
+    empty_strings_stored_as_null,
+    id_reused_after_deleting_the_newest,
+    get_cache_kept_after_delete,
 )
