@@ -35,6 +35,10 @@ EXAMPLES = max(2, settings().max_examples // 4)
 FIELDS = ("first_name", "last_name", "email")
 
 
+def _shown(text: str, how: str) -> str:
+    return text.upper() if how == "upper" else text.casefold() if how == "casefold" else text
+
+
 @st.composite
 def spanning_needles(draw: st.DrawFn, contact: dict[str, Any]) -> list[str]:
     """For every two fields in either order, joined by a space and by nothing: the end of the
@@ -46,8 +50,7 @@ def spanning_needles(draw: st.DrawFn, contact: dict[str, Any]) -> list[str]:
         for joint in (" ", ""):
             tail = contact[first][-draw(st.integers(1, 4)) :]
             head = contact[second][: draw(st.integers(1, 4))]
-            shown = str(draw(st.sampled_from(["as-is", "upper", "casefold"])))
-            needle = {"as-is": str, "upper": str.upper, "casefold": str.casefold}[shown](tail + joint + head)
+            needle = _shown(tail + joint + head, draw(st.sampled_from(["as-is", "upper", "casefold"])))
             if needle == needle.strip(WHITE_SPACE) and unambiguous(needle):
                 needles.append(needle)
     return needles
