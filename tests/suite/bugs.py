@@ -1316,4 +1316,7 @@ def table() -> str:
 if __name__ == "__main__":
     if sys.argv[1:] != ["--table"]:
         raise SystemExit("usage: python -m tests.suite.bugs --table")
-    print(table())
+    # Run as __main__, this module is a second copy: unseen.py registers into the imported one.
+    from tests.suite import bugs as registry
+
+    print(registry.table())
