@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 
 from . import fanout
 from .alphabet import needles, searched_forms, unambiguous, unsearched_fields
+from .arithmetic import check_page_arithmetic
 from .client import ApiClient
 from .contract import active
 from .failures import Exchange, expect, expect_equal, fail
@@ -223,6 +224,7 @@ class ReadPaths:
     def _judge(self, query: Query, exchange: Exchange) -> int:
         """Judge one page of `query`; answers its `total`."""
         page = page_of(exchange)
+        check_page_arithmetic(self.api, params, exchange)
         own = self.model.contacts
         matching = select(own.values(), query)
         scoped = query.company_id in self.companies or (

@@ -39,6 +39,7 @@ from .model import (
     expected_new_contact,
     select,
 )
+from .nearby import near_patches
 from .readpaths import ReadPaths
 from .rejections import BodyFields, body_fields, check_refused, check_scope, rejected_writes
 from .strategies import Scope, create_bodies, list_queries, patch_bodies
@@ -100,6 +101,8 @@ class ContactsMachine(RuleBasedStateMachine):
             st.one_of(
                 patch_bodies(self.scope, current),
                 varied_patch_bodies(self.scope.token, self.scope.companies, current),
+                # values next to the current ones (another case, width or form): still a change
+                near_patches(current, self.scope.token),
             )
         )
         exchange = self.api.patch(contact_id, patch)

@@ -1276,6 +1276,19 @@ def lengths_in_utf8_bytes() -> tuple[Modifier, ...]:
     return (WrapHandler("createContact", wrap), WrapHandler("updateContact", wrap))
 
 
+# ------------------------------------------------------- realistic bugs behind a condition (issue 10)
+# In their own module (tests/suite/unseen.py, imported through this one); importing it registers
+# them, and `__getattr__` makes every registered bug an attribute (`--app tests.suite.bugs:<name>`).
+from . import unseen  # noqa: E402, F401
+
+
+def __getattr__(name: str) -> PlantedBug:
+    for bug in REGISTRY:
+        if bug.name == name:
+            return bug
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # --------------------------------------------------------------------------- the registry's views
 
 BY_NAME: dict[str, PlantedBug] = {bug.name: bug for bug in REGISTRY}
@@ -1303,4 +1316,7 @@ def table() -> str:
 if __name__ == "__main__":
     if sys.argv[1:] != ["--table"]:
         raise SystemExit("usage: python -m tests.suite.bugs --table")
-    print(table())
+    # Run as __main__, this module is a second copy: unseen.py registers into the imported one.
+    from tests.suite import bugs as registry
+
+    print(registry.table())

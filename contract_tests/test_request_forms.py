@@ -1,0 +1,116 @@
+"""Requests in every form the contract admits, not only the form this suite's client writes.
+
+Clients differ in details the contract leaves free: a browser sends the session
+cookie among the site's other cookies, in any position; a Spring client writes
+`application/json;charset=UTF-8`, a JSON:API one `application/vnd.api+json`. A
+backend that parses these by hand (a split without a strip, a string compared
+with the two forms its developer knew) works for one client and not another.
+Each form here is one the contract accepts (`openapi.yaml`: the session cookie
+`better-auth.session_token`; `application/json` with or without a charset and any
+`application/*+json`), so each must work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .client import ApiClient, contact_path
+from .contract import active
+from .failures import expect_equal
+from .invariants import contact_of, page_of
+from .strategies import Scope
+
+pytestmark = pytest.mark.writes
+CONTRACT = active()
+
+# What a browser on the product's site also holds: analytics, preferences, CSRF tokens, and
+# better-auth's own second cookie, whose name starts like the session cookie's.
+NEIGHBOURS = [
+    "_ga=GA1.2.1234567890.1700000000",
+    "theme=dark",
+    "better-auth.session_data=eyJzZXNzaW9uIjp7fX0",
+    "csrftoken=4f0c9a1b2c3d",
+    "__Host-next.csrf=a%7Cb",
+]
+
+
+def jar(token: str, position: int) -> str:
+    """The Cookie header of a browser: the session cookie at `position` among the neighbours."""
+    cookies = list(NEIGHBOURS)
+    cookies.insert(position, f"{CONTRACT.cookie_name}={token}")
+    return "; ".join(cookies)
+
+
+@pytest.mark.parametrize("position", [0, 2, len(NEIGHBOURS)], ids=["first", "middle", "last"])
+def test_the_session_cookie_among_other_cookies(
+    api: ApiClient, run: Any, scope: Scope, position: int
+) -> None:
+    if "cookie" not in run.settings.styles:
+        pytest.skip(f"--auth {run.settings.auth}: the cookie style is not exercised")
+    created = contact_of(
+        api.create({"first_name": "太郎", "last_name": f"山田{scope.token}"}),
+        201,
+        "POST creates a contact: 201",
+    )
+    headers = {"Cookie": jar(api.token or "", position)}
+    where = "first" if position == 0 else "last" if position == len(NEIGHBOURS) else "in the middle"
+    what = f"with the session cookie {where} of the browser's cookies"
+    rule = "each-credential-style-works"
+
+    def send(method: str, path: str, **kwargs: Any) -> Any:
+        return api.request(method, path, headers=headers, authenticate=False, **kwargs)
+
+    listed = send("GET", CONTRACT.collection_path, params={"search": scope.token})
+    expect_equal(
+        [c["id"] for c in page_of(listed, f"GET list works {what}", rule=rule)["items"]],
+        [created["id"]],
+        f"the list {what} is the caller's organization's",
+        listed,
+        rule=rule,
+    )
+    contact_of(send("GET", contact_path(created["id"])), 200, f"GET works {what}", rule=rule)
+    contact_of(
+        send("PATCH", contact_path(created["id"]), json={"position": "部長"}),
+        200,
+        f"PATCH works {what}",
+        rule=rule,
+    )
+    deleted = send("DELETE", contact_path(created["id"]))
+    expect_equal(deleted.status, 200, f"DELETE works {what}", deleted, rule=rule)
+
+
+JSON_TYPES = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/json;charset=utf-8",
+    "application/json; charset=UTF-8",
+    "application/json;charset=UTF-8",
+    "application/merge-patch+json",
+    "application/merge-patch+json; charset=utf-8",
+    "application/vnd.api+json;charset=UTF-8",
+]
+
+
+@pytest.mark.parametrize("content_type", JSON_TYPES)
+def test_every_json_media_type_form_is_accepted(api: ApiClient, scope: Scope, content_type: str) -> None:
+    body = f'{{"first_name": "Emily", "last_name": "Carter{scope.token}"}}'.encode()
+    created = contact_of(
+        api.request("POST", CONTRACT.collection_path, content=body, headers={"Content-Type": content_type}),
+        201,
+        f"POST with Content-Type {content_type!r} creates a contact",
+        rule="json-media-types",
+    )
+    exchange = api.request(
+        "PATCH",
+        contact_path(created["id"]),
+        content=b'{"position": "CTO"}',
+        headers={"Content-Type": content_type},
+    )
+    updated = contact_of(
+        exchange, 200, f"PATCH with Content-Type {content_type!r} succeeds", rule="json-media-types"
+    )
+    expect_equal(
+        updated["position"], "CTO", f"PATCH with Content-Type {content_type!r} stores the value", exchange
+    )
