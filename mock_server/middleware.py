@@ -8,6 +8,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from itertools import chain
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -87,9 +88,9 @@ class HeaderLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            size = 0
-            for name, value in scope["headers"]:
-                size += len(name) + len(value) + 4
+            headers = scope["headers"]
+            # every name and value, plus 4 bytes per header, summed in C
+            size = sum(map(len, chain.from_iterable(headers))) + 4 * len(headers)
             limit = self.limit()
             if size > limit:
                 error = HeadersTooLarge(f"The request headers exceed {limit} bytes.")
