@@ -89,6 +89,8 @@ class HeaderLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = scope["headers"]
+            if not isinstance(headers, list | tuple):  # ASGI allows any iterable: read it once
+                headers = scope["headers"] = list(headers)
             # every name and value, plus 4 bytes per header, summed in C
             size = sum(map(len, chain.from_iterable(headers))) + 4 * len(headers)
             limit = self.limit()

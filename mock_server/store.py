@@ -87,20 +87,26 @@ _SECONDS: dict[int, str] = {}
 _MAX_SECONDS = 4096
 
 
-def _json_value(value: str | None) -> str:
-    return "null" if value is None else _quote(value)
-
-
 def render_contact(contact: Contact) -> bytes:
     """`contact.to_json()` as compact JSON bytes (json.dumps(ensure_ascii=False) byte for byte),
     written field by field: about three times faster than the encoder, on every write's path."""
     created = format_timestamp(contact.created_us)
     updated = created if contact.updated_us == contact.created_us else format_timestamp(contact.updated_us)
+    email, phone, position, company, note = (
+        contact.email,
+        contact.phone,
+        contact.position,
+        contact.company_id,
+        contact.note,
+    )  # null or a JSON string each, inline below: no Python call per optional field
     return (
         f'{{"id":{_quote(contact.id)},"first_name":{_quote(contact.first_name)},'
-        f'"last_name":{_quote(contact.last_name)},"email":{_json_value(contact.email)},'
-        f'"phone":{_json_value(contact.phone)},"position":{_json_value(contact.position)},'
-        f'"company_id":{_json_value(contact.company_id)},"note":{_json_value(contact.note)},'
+        f'"last_name":{_quote(contact.last_name)},'
+        f'"email":{"null" if email is None else _quote(email)},'
+        f'"phone":{"null" if phone is None else _quote(phone)},'
+        f'"position":{"null" if position is None else _quote(position)},'
+        f'"company_id":{"null" if company is None else _quote(company)},'
+        f'"note":{"null" if note is None else _quote(note)},'
         f'"created_at":"{created}","updated_at":"{updated}"}}'
     ).encode()
 
@@ -229,7 +235,7 @@ class Organization:
         data = {k: v for k, v in clean(changes).items() if k in WRITABLE_FIELDS}
         if all(getattr(current, k) == v for k, v in data.items()):
             return current  # `{}` or the same values: not a change, updated_at stays
-        updated = _changed(current, data, max(self._clock.now(), current.updated_us + 1))
+        updated = _with_changes(current, data, max(self._clock.now(), current.updated_us + 1))
         self._reindex(current, updated)
         self._on_change()
         return updated
@@ -353,7 +359,7 @@ class Organization:
                 del self._by_company[contact.company_id]
 
 
-def _changed(current: Contact, data: Mapping[str, Any], updated_us: int) -> Contact:
+def _with_changes(current: Contact, data: Mapping[str, Any], updated_us: int) -> Contact:
     """`replace(current, **data, updated_us=...)` without dataclasses.replace's generic walk."""
     get = data.get
     return Contact(
