@@ -43,7 +43,7 @@ Haystack = str | tuple[str, ...]
 
 def haystack(forms: Sequence[str]) -> Haystack:
     joined = _SEP.join(forms)
-    if joined.count(_SEP) != len(forms) - 1:  # a form holds the separator itself
+    if forms and joined.count(_SEP) != len(forms) - 1:  # a form holds the separator itself
         return tuple(forms)
     return joined
 
