@@ -4,7 +4,9 @@ Same routes, methods, status codes and body bytes as the mock (the bodies are
 the mock's own answers, captured in-process before the run), but no auth,
 validation, store or serialization: what Starlette + uvicorn (uvloop,
 httptools) cost on this machine for responses of that size. Writes still read
-the request body, as the mock must.
+and parse the JSON body (`await request.json()`), as any app that accepts a
+JSON body must: reading it without parsing it would make the ceiling a server
+that ignores its input.
 
     python -m benchmarks.bare_app --port 4020 --bodies bodies.json [--log-level info]
 
@@ -37,13 +39,13 @@ def build_app(bodies: Mapping[str, bytes]) -> Starlette:
 
     async def one(request: Request) -> Response:
         if request.method == "PATCH":
-            await request.body()
+            await request.json()
             return Response(patched, media_type=JSON)
         return Response(get_one, media_type=JSON)
 
     async def collection(request: Request) -> Response:
         if request.method == "POST":
-            await request.body()
+            await request.json()
             return Response(created, status_code=201, media_type=JSON, headers={"Location": location})
         return Response(search if "search" in request.query_params else listing, media_type=JSON)
 

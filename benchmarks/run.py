@@ -8,9 +8,10 @@ http   Throughput and p50/p99 latency over HTTP with wrk (Lua scripts in
        (1) the mock (`python -m mock_server`, uvicorn with uvloop + httptools)
        quiet, (2) the same mock with its access log on, as `make mock` serves
        it (the cost of logging), (3) a bare Starlette app on the same uvicorn,
-       quiet, answering the mock's own response bodies as fixed bytes (the
-       ceiling), (4) Prism (`prism mock openapi.yaml`), installed with npm into
-       benchmarks/.node on first use. The mocks hold the fixtures plus 20
+       quiet, answering the mock's own response bodies as fixed bytes and
+       parsing the JSON body of each write (the ceiling), (4) Prism
+       (`prism mock openapi.yaml`), installed with npm into benchmarks/.node
+       on first use. The mocks hold the fixtures plus 20
        generated contacts per organization (`--generate 20`: 60 in the token's
        organization), so the list row answers 50 items. Servers are pinned to
        CPU 0 and the load generator to CPU 1. Rows are interleaved (every

@@ -88,6 +88,7 @@ class HeaderLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             size = 0
+            # A plain loop: for the few headers of a usual request, cheaper than sum/map/chain.
             for name, value in scope["headers"]:
                 size += len(name) + len(value) + 4
             limit = self.limit()

@@ -42,9 +42,10 @@ Haystack = str | tuple[str, ...]
 
 
 def haystack(forms: Sequence[str]) -> Haystack:
-    if any(_SEP in form for form in forms):
+    joined = _SEP.join(forms)
+    if forms and joined.count(_SEP) != len(forms) - 1:  # a form holds the separator itself
         return tuple(forms)
-    return _SEP.join(forms)
+    return joined
 
 
 def matches_search(needle: str, hay: Haystack) -> bool:

@@ -20,6 +20,7 @@ from mock_server.store import (
     Store,
     format_timestamp,
     parse_timestamp,
+    render_contact,
 )
 
 FROZEN_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z, in nanoseconds
@@ -516,6 +517,8 @@ def test_indexes_agree_with_brute_force(
             del model[victim]
     assert sorted(c.id for c in org) == sorted(model)
     assert all(org.get(i) == c for i, c in model.items())
+    # the JSON kept per contact is its current version's (an update rewrites it, nothing else)
+    assert all(org.rendered(i) == render_contact(c) for i, c in model.items())
     for sort in ("created_at", "name"):
         for order in ("asc", "desc"):
             for filters in ({}, {"search": search, "company_id": company_id}):

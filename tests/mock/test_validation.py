@@ -229,6 +229,11 @@ def test_parse_json_refuses_nesting_past_32_levels() -> None:
             "malformed JSON",
         ),
         (b"", "Malformed JSON: Expecting value at line 1 column 1.", "malformed JSON"),
+        (  # a UTF-8 byte order mark, refused in json.loads's words (the decoder is reused)
+            b'\xef\xbb\xbf{"first_name": "a"}',
+            "Malformed JSON: Unexpected UTF-8 BOM (decode using utf-8-sig) at line 1 column 1.",
+            "malformed JSON",
+        ),
         (b"{'a': 1}", None, "malformed JSON"),
         (b'{"a": 1,}', None, "malformed JSON"),
         (b'{"a": 1} {"b": 2}', None, "malformed JSON"),
