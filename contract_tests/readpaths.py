@@ -219,12 +219,12 @@ class ReadPaths:
         return self._judge(query, self._list(query))
 
     def _list(self, query: Query) -> Exchange:
-        return self.api.list({k: v for k, v in query.params().items() if v != ""})
+        return self.api.list(_params(query))
 
     def _judge(self, query: Query, exchange: Exchange) -> int:
         """Judge one page of `query`; answers its `total`."""
         page = page_of(exchange)
-        check_page_arithmetic(self.api, params, exchange)
+        check_page_arithmetic(self.api, _params(query), exchange)
         own = self.model.contacts
         matching = select(own.values(), query)
         scoped = query.company_id in self.companies or (
@@ -369,3 +369,8 @@ def _wrong_members(query: Query, invariant: str, exchange: Exchange, detail: str
     if query.company_id:
         fail(invariant, exchange, detail, rule="company-filter")
     fail(invariant, exchange, detail, rule="list-holds-every-contact")
+
+
+def _params(query: Query) -> dict[str, Any]:
+    """The query string of `query`: its parameters, the empty ones left out."""
+    return {k: v for k, v in query.params().items() if v != ""}
