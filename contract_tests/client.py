@@ -233,7 +233,7 @@ class ApiClient:
         what = f"{request.method} {request.url}"
         received = 0
         try:
-            response = self._http.send(request, stream=True)
+            response = self._send_head(request)
             try:
                 chunks = []
                 for chunk in response.iter_bytes():
@@ -264,6 +264,21 @@ class ApiClient:
                 f"{type(exc).__name__}: {exc}"
             ) from None
         return response
+
+    def _send_head(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and wait for the head of its answer, once more on a stale connection.
+
+        A server closes a kept-alive connection after its idle timeout (uvicorn: 5 s,
+        gunicorn: 2 s) whatever the client is doing; a request written at that moment
+        meets a closed connection before any byte of an answer. The request never
+        reached the application, so it is sent again on another connection (httpx
+        drops the dead one). Only this: an answer that broke off after its head began,
+        a second loss in a row, timeouts and refused connections stay verdicts.
+        """
+        try:
+            return self._http.send(request, stream=True)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            return self._http.send(request, stream=True)
 
     def _check_redirect(self, request: httpx.Request, response: httpx.Response) -> None:
         """A redirect loop or a redirect off the API's origin is a misconfigured target, not a verdict.

@@ -14,6 +14,7 @@ import respx
 from contract_tests import contract, failures
 from contract_tests.client import (
     ApiClient,
+    TargetConnectionLost,
     TargetRateLimited,
     TargetTimeout,
     TargetUnreachable,
@@ -81,6 +82,36 @@ def test_a_connection_error_is_target_unreachable(client: ApiClient, router: res
     assert message.startswith(f"GET {BASE_URL}{COLLECTION}: cannot reach the target"), message
     assert "ConnectError" in message
     assert "Connection refused" in message
+
+
+STALE = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+
+@pytest.mark.parametrize(
+    ("losses", "sent"),
+    [
+        pytest.param([STALE], 2, id="remote-closed"),
+        pytest.param([httpx.ReadError("[Errno 104] Connection reset by peer")], 2, id="reset-before-answer"),
+        pytest.param([httpx.WriteError("[Errno 32] Broken pipe")], 2, id="broken-pipe"),
+    ],
+)
+def test_a_request_that_meets_a_closed_kept_alive_connection_is_sent_again(
+    client: ApiClient, router: respx.MockRouter, losses: list[Exception], sent: int
+) -> None:
+    # The server's idle timeout closed the connection as the request went out: not a verdict.
+    route = router.post(COLLECTION).mock(side_effect=[*losses, httpx.Response(201, json=contact())])
+    exchange = client.request("POST", COLLECTION, json={"first_name": "太郎", "last_name": "山田"})
+    assert exchange.status == 201
+    assert route.call_count == sent
+    assert [call.request.content for call in route.calls] == [route.calls[0].request.content] * sent
+
+
+def test_a_second_loss_in_a_row_is_connection_lost(client: ApiClient, router: respx.MockRouter) -> None:
+    route = router.get(COLLECTION).mock(side_effect=[STALE, STALE, empty_page()])
+    with pytest.raises(TargetConnectionLost) as raised:
+        client.list()
+    assert route.call_count == 2
+    assert "the connection broke before the answer was complete" in str(raised.value)
 
 
 def test_a_timeout_is_target_timeout(client: ApiClient, router: respx.MockRouter) -> None:
