@@ -159,6 +159,7 @@ def check_deleted(exchange: Exchange, invariant: str = 'DELETE answers {"success
         invariant,
         exchange,
         f"body is {exchange.response.content[:200]!r}",
+        rule="delete-answers-success",
     )
 
 

@@ -6,8 +6,9 @@ suite must keep silent on it as on any correct server. Where the contract is
 silent it deliberately makes the *other* reasonable choice than a typical
 server (and, as far as the docs let one guess, than our mock):
 
-- ids are time-ordered (`cont_` + 12 hex digits of milliseconds + 20 random),
-- timestamps carry microseconds with trailing zeros dropped (`…:05.12Z`, `…:05Z`),
+- ids run backwards in time (`cont_` + 12 hex digits counting milliseconds down + 20 random),
+- times are kept in milliseconds, so contacts created together tie on `created_at`,
+- timestamps are rendered with trailing zeros dropped (`…:05.12Z`, `…:05Z`),
 - JSON is ASCII-escaped (`\\u592a`), keys sorted, with extra top-level fields
   where the schema allows them (`request_id`, `has_more`, `deleted_id`) and an
   extra `code` in each validation detail,
@@ -91,15 +92,15 @@ def _detail(name: str, message: str) -> dict[str, str]:
 
 
 class Clock:
-    """Microsecond UTC time, strictly increasing across the process."""
+    """UTC time in microseconds, kept at millisecond precision (as many databases store it).
 
-    def __init__(self) -> None:
-        self._last = 0
+    Contacts created in the same millisecond share `created_at` (the list breaks such
+    ties by id, as the contract says); a contact's own `updated_at` still moves strictly
+    forward on every real change (at least one millisecond, see `update_contact`).
+    """
 
     def now(self) -> int:
-        micros = time.time_ns() // 1000
-        self._last = max(micros, self._last + 1)
-        return self._last
+        return time.time_ns() // 1_000_000 * 1000
 
 
 def render_time(micros: int) -> str:
@@ -117,7 +118,8 @@ def parse_time(text: str) -> int:
 
 
 def new_id() -> str:
-    return f"cont_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+    """Newer contacts get *smaller* ids: 12 hex digits counting milliseconds down, then 20 random."""
+    return f"cont_{(1 << 48) - time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 # ---------------------------------------------------------------------------- text rules
@@ -421,7 +423,7 @@ async def update_contact(store: Store, org: Organization, request: Request, cont
     contact = _contact_of(org, contact_id)
     if any(contact.values.get(name) != value for name, value in values.items()):
         contact.values.update(values)
-        contact.updated = max(store.clock.now(), contact.updated + 1)
+        contact.updated = max(store.clock.now(), contact.updated + 1000)
     return Answer(200, {"contact": contact.render()})
 
 
