@@ -12,7 +12,8 @@ server (and, as far as the docs let one guess, than our mock):
 - JSON is ASCII-escaped (`\\u592a`), keys sorted, with extra top-level fields
   where the schema allows them (`request_id`, `has_more`, `deleted_id`) and an
   extra `code` in each validation detail,
-- error messages are its own; every answer carries extra headers,
+- error messages are its own; every answer carries extra headers; pages are streamed
+  (chunked, no `Content-Length`),
 - `HEAD` and `OPTIONS` are methods the document lacks: 405,
 - a non-Bearer `Authorization` header is ignored (the cookie may decide),
 - `sort=name` compares UTF-16 code units (a JavaScript backend's string order),
@@ -517,9 +518,11 @@ async def _send(send: Send, answer: Answer) -> None:
     if answer.status == 200 and "contact" in body:
         body = {**body, "request_id": secrets.token_hex(6)}
     content = json.dumps(body, ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode()
+    # Pages are streamed (chunked over HTTP/1.1, no Content-Length); other answers are not.
+    streamed = "items" in body
     headers = [
         ("content-type", "application/json; charset=utf-8"),
-        ("content-length", str(len(content))),
+        *([] if streamed else [("content-length", str(len(content)))]),
         ("cache-control", "no-store, private"),
         ("x-request-id", secrets.token_hex(8)),
         ("x-implementation", "independent"),
@@ -532,7 +535,12 @@ async def _send(send: Send, answer: Answer) -> None:
             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
         }
     )
-    await send({"type": "http.response.body", "body": content})
+    if streamed:
+        for start in range(0, len(content), 4096):
+            await send(
+                {"type": "http.response.body", "body": content[start : start + 4096], "more_body": True}
+            )
+    await send({"type": "http.response.body", "body": b"" if streamed else content})
 
 
 def create_app() -> IndependentApp:
