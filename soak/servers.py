@@ -3,7 +3,9 @@
     python -m soak.servers --upstream URL --ready-file F [--variant NAME ...] [--latency-ms 40]
 
 Writes F (JSON: variant -> URL) once every port listens. The `busy` variant
-also runs another client writing in organization A (`--token`).
+also runs another client writing in organization A (`--token`). The `independent`
+variant is no proxy: it serves `tests/independent` (its own data, seeded from
+`fixtures/seed.json`, the same tokens).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -33,6 +36,14 @@ def _bound_socket() -> socket.socket:
     return sock
 
 
+def _app(upstream: str, variant: str, latency_ms: float) -> Any:
+    if variant == "independent":
+        from tests.independent.app import create_app
+
+        return create_app()
+    return VariantProxy(upstream, variant, latency_ms)
+
+
 async def serve(upstream: str, variants: list[str], ready_file: Path, latency_ms: float, token: str) -> None:
     servers = []
     urls = {}
@@ -40,7 +51,7 @@ async def serve(upstream: str, variants: list[str], ready_file: Path, latency_ms
     for variant in variants:
         sock = _bound_socket()
         config = uvicorn.Config(
-            VariantProxy(upstream, variant, latency_ms), log_level="warning", lifespan="off", access_log=False
+            _app(upstream, variant, latency_ms), log_level="warning", lifespan="off", access_log=False
         )
         server = uvicorn.Server(config)
         servers.append(server)

@@ -15,6 +15,10 @@ contract suite must pass against every one of them, every time.
 | millis     | timestamps with millisecond precision (still strictly increasing per contact) |
 | micros     | timestamps always with six fractional digits                                 |
 | messages   | other error messages (the codes and fields stay)                             |
+| independent| not the mock at all: `tests/independent`, a second implementation written from |
+|            | the docs only, making the other choice wherever the contract is silent         |
+
+`independent` is served by `soak/servers.py` directly, not through a `VariantProxy`.
 """
 
 from __future__ import annotations
@@ -37,7 +41,19 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-VARIANTS = ("plain", "latency", "shuffled", "gzip", "close", "busy", "millis", "micros", "messages")
+VARIANTS = (
+    "plain",
+    "latency",
+    "shuffled",
+    "gzip",
+    "close",
+    "busy",
+    "millis",
+    "micros",
+    "messages",
+    "independent",
+)
+PROXIED = tuple(v for v in VARIANTS if v != "independent")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 _TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$")
 COLLECTION = "/api/v1/crm/contacts"
@@ -161,8 +177,8 @@ class VariantProxy:
     """An ASGI app that forwards every request to `upstream` and rewrites the answer."""
 
     def __init__(self, upstream: str, variant: str, latency_ms: float = 40.0) -> None:
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown variant {variant!r}; one of {', '.join(VARIANTS)}")
+        if variant not in PROXIED:
+            raise ValueError(f"unknown proxy variant {variant!r}; one of {', '.join(PROXIED)}")
         self.upstream = upstream.rstrip("/")
         self.rewriter = Rewriter(variant, latency_ms)
         self.variant = variant

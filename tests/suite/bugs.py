@@ -1276,6 +1276,23 @@ def lengths_in_utf8_bytes() -> tuple[Modifier, ...]:
     return (WrapHandler("createContact", wrap), WrapHandler("updateContact", wrap))
 
 
+def _delete_says_deleted(
+    scope: Scope, status: int, headers: MutableHeaders, body: bytes
+) -> tuple[int, bytes]:
+    if scope["method"] != "DELETE" or status != 200:
+        return status, body
+    # BUG: the answer names its flag after the action, not the contract's `success`.
+    return status, _dump({"deleted": True})
+
+
+@planted(
+    'DELETE answers 200 {"deleted": true} instead of {"success": true}.',
+    Catch("test_crud.py", "test_delete_removes_the_contact_everywhere", "delete-answers-success"),
+)
+def delete_without_success() -> tuple[Modifier, ...]:
+    return (RewriteResponse(_delete_says_deleted),)
+
+
 # ------------------------------------------------------- realistic bugs behind a condition (issue 10)
 # In their own module (tests/suite/unseen.py, imported through this one); importing it registers
 # them, and `__getattr__` makes every registered bug an attribute (`--app tests.suite.bugs:<name>`).

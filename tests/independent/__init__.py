@@ -1,0 +1,1 @@
+"""A second, independent implementation of the Contacts API, for the suite's false-alarm check."""
