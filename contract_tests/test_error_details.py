@@ -103,3 +103,37 @@ def test_a_search_that_looks_like_a_number_is_text(api: ApiClient, scope: Scope,
     expect(
         created["id"] in ids, f"search={needle!r} finds the contact whose name holds it", exchange, str(ids)
     )
+
+
+# A fault of the body as a whole: not UTF-8, not JSON, JSON but not an object. (Not NaN: a parser
+# that reads it as a number then blames the field's type, which names the field, reasonably.)
+WHOLE_BODY_FAULTS = {
+    "invalid-utf8": b'{"first_name": "\xff", "last_name": "y"}',
+    "truncated": b'{"first_name": "x",',
+    "not-json": b"first_name=x",
+    "array": b'[{"first_name": "x", "last_name": "y"}]',
+}
+
+
+@pytest.mark.writes
+@pytest.mark.parametrize("fault", sorted(WHOLE_BODY_FAULTS))
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_fault_of_the_whole_body_names_no_field(
+    api: ApiClient, scope: Scope, method: str, fault: str
+) -> None:
+    """The contract: `field` is empty for the body as a whole. Every detail of such a 400 names no
+    field; a server that blames a field the client never sent sends its user looking in vain."""
+    path = active().collection_path
+    if method == "PATCH":
+        body = {"first_name": f"x{scope.token}", "last_name": f"y{scope.token}"}
+        path = active().contact_path(contact_of(api.create(body), 201, "POST creates a contact")["id"])
+    exchange = api.request(
+        method, path, content=WHOLE_BODY_FAULTS[fault], headers={"Content-Type": "application/json"}
+    )
+    error = check_error(exchange, 400, f"a body that is {fault} is 400", rule="malformed-json-400")
+    expect(
+        all(detail["field"] == "" for detail in error["details"]),
+        "a fault of the body as a whole has details with an empty field",
+        exchange,
+        f"details: {error['details']}",
+    )

@@ -1,7 +1,7 @@
 """The pytest plugin of the mutation run (`-p mutation.plugin`, set in pyproject's [tool.mutmut]).
 
 mutmut runs the contract suite once per mutant, in a process forked from its
-own. Two things make that run fit for judging mutants:
+own. These things make that run fit for judging mutants:
 
 - **Deterministic.** Hypothesis derandomized and without its example database:
   the same mutant meets the same examples on every run, so a verdict does not
@@ -13,6 +13,9 @@ own. Two things make that run fit for judging mutants:
   app, its endpoints, the token registry) to the first test alone. Here that
   start-up runs before the first test and is charged to every test, since
   every test talks to the app it built.
+- **No shrinking.** The first failure is the verdict; shrinking it only costs time
+  (a state-machine failure is replayed many times) and pushed caught mutants past
+  mutmut's time limit.
 - **Cheap tests first.** mutmut passes `-x`: the first failure ends the run, so
   the short example-based modules go first and the long property-based ones
   (state machine, schemathesis) last. A killed mutant usually costs a second;
@@ -26,7 +29,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 # Module order: cheap and broad first, the long property-based runs last.
 MODULE_ORDER = (
@@ -59,7 +62,16 @@ def _collecting_statistics() -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     # After the suite's own configure has loaded its profile ("contract"): the same budget,
     # derandomized, no example database.
-    settings.register_profile("mutation", settings(), derandomize=True, database=None)
+    # No shrinking: a verdict needs the first failure, not the smallest one. Shrinking a failing
+    # state-machine run replays it many times; on a busy machine that outlasted mutmut's time
+    # limit, so mutants the suite had already caught were counted as timeouts, slowly.
+    settings.register_profile(
+        "mutation",
+        settings(),
+        derandomize=True,
+        database=None,
+        phases=[phase for phase in Phase if phase is not Phase.shrink],
+    )
     settings.load_profile("mutation")
 
 
