@@ -18,7 +18,6 @@ different modifiers are independent and may live in one process.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from starlette.middleware import Middleware
 from .app import create_app
 from .fixtures import DEFAULT_FIXTURES_PATH, load_fixtures
 from .handlers import Call, Handler, Reply
-from .spec import DEFAULT_SPEC_PATH, parse_spec
+from .spec import DEFAULT_SPEC_PATH, YAML_LOADER, parse_spec
 from .state import MockState
 from .store import Contact, Organization
 from .store import OrganizationFactory as Factory
@@ -125,7 +124,8 @@ def build_app(
     fixtures_path: Path | None = DEFAULT_FIXTURES_PATH,
 ) -> Any:
     """The seeded mock (the shipped spec and fixtures by default) with `modifiers` applied in order."""
-    plan = _Plan(copy.deepcopy(yaml.safe_load(spec_path.read_text(encoding="utf-8"))))
+    # libyaml (as load_spec): a fresh parse for each app, so nothing to copy
+    plan = _Plan(yaml.load(spec_path.read_text(encoding="utf-8"), Loader=YAML_LOADER))
     for modifier in modifiers:
         modifier.edit_spec(plan.document)
         plan.factory = modifier.organization_factory() or plan.factory
