@@ -302,8 +302,12 @@ class _SearchOrganization(Organization):
     def page(self, query: ListQuery) -> Page:
         if not query.search:
             return super().page(query)
+        return self.matching(query, lambda form: query.search in form)
+
+    def matching(self, query: ListQuery, hit: Callable[[str], object]) -> Page:
+        """The page of `query` over the contacts one of whose forms `hit` accepts."""
         candidates = _everything(self, query, search="")
-        return _window([c for c in candidates if any(query.search in f for f in self.forms(c))], query)
+        return _window([c for c in candidates if any(hit(f) for f in self.forms(c))], query)
 
 
 class _SearchIgnoresEmail(_SearchOrganization):
@@ -1131,9 +1135,7 @@ class _SearchLikeWildcards(_SearchOrganization):
             return super().page(query)
         # BUG: the search text goes into `LIKE '%' || :q || '%'` unescaped: % and _ are wildcards.
         like = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in query.search)
-        pattern = re.compile(like, re.S)
-        candidates = _everything(self, query, search="")
-        return _window([c for c in candidates if any(pattern.search(f) for f in self.forms(c))], query)
+        return self.matching(query, re.compile(like, re.S).search)
 
 
 @planted(

@@ -231,9 +231,7 @@ class _SearchBackslash(_SearchOrganization):
     def page(self, query: ListQuery) -> Page:
         if "\\" not in query.search:
             return super().page(query)
-        pattern = _like_backslash(query.search)
-        candidates = _everything(self, query, search="")
-        return _window([c for c in candidates if any(pattern.search(f) for f in self.forms(c))], query)
+        return self.matching(query, _like_backslash(query.search).search)
 
 
 @planted(
