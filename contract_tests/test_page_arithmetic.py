@@ -43,8 +43,10 @@ def test_the_end_of_every_list_agrees_with_total(api: ApiClient, run: Any, data:
     ids = [contact_of(api.create(b), 201, "POST creates a contact: 201")["id"] for b in bodies]
     for contact_id in ids[: data.draw(st.integers(1, 2), label="deletes")]:
         api.delete(contact_id)
+    # Every kind of list in every example (unfiltered, by company, by search), in a drawn order: a
+    # count that differs from its page in one kind only is found whichever examples run.
     lists = [{}, {"company_id": scope.companies[0]}, {"search": scope.token}]
-    for filters in data.draw(st.lists(st.sampled_from(lists), min_size=2, max_size=3), label="lists"):
+    for filters in data.draw(st.permutations(lists), label="lists"):
         query = {
             **filters,
             "sort": data.draw(st.sampled_from(CONTRACT.sorts), label="sort"),
