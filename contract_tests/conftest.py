@@ -24,10 +24,10 @@ from . import contract, workers
 from .cases import ClientSession
 from .client import ApiClient, Breaker, Throttle
 from .coverage import SpecCoverage, operations_of
-from .failures import ContractViolation, Exchange, register_secret
+from .failures import ContractViolation, Exchange, forget_violations, register_secret, seen_violations
 from .invariants import check_exchange
 from .ledger import CleanupReport, RunLedger
-from .outcomes import EXIT_INCONCLUSIVE, classify, leaves
+from .outcomes import EXIT_INCONCLUSIVE, classify, leaves, seen_verdict
 from .settings import OPTIONS, Settings, SettingsError
 from .stats import PhaseClock, RequestStats
 from .strategies import Scope
@@ -287,6 +287,7 @@ def _close_clients(run: Run) -> Iterator[None]:
 
 
 def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
+    forget_violations()
     if _CURRENT:
         _CURRENT[-1].clock.test_started()
 
@@ -305,6 +306,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is None or not report.failed:
         return
     found = classify(call.excinfo.value)
+    text = seen_verdict(found, seen_violations() if call.when == "call" else [])
+    if text is not None:
+        report.longrepr = text
+        report.contract_longrepr = report.longrepr  # type: ignore[attr-defined]
+        return
     if found is None:
         _compact_violations(report, call.excinfo.value)
         if isinstance(report.longrepr, str):

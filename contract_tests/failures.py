@@ -101,6 +101,21 @@ class ContractViolation(AssertionError):
         if exchange is not None:
             text += [exchange.describe(), "Reproduce:", f"  {exchange.curl()}"]
         super().__init__("\n".join(text))
+        _SEEN.append(self)
+
+
+# Every violation raised in this process since `forget_violations()` (the plugin calls it as each
+# test starts): what a test saw, even when Hypothesis catches it and cannot replay it later.
+_SEEN: list[ContractViolation] = []
+
+
+def seen_violations() -> list[ContractViolation]:
+    """The violations raised since the current test started, first first."""
+    return list(_SEEN)
+
+
+def forget_violations() -> None:
+    _SEEN.clear()
 
 
 def fail(invariant: str, exchange: Exchange | None, detail: str, *, rule: str | None = None) -> NoReturn:

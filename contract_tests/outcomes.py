@@ -17,7 +17,7 @@ outcome everywhere, fixtures included.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from _pytest.outcomes import OutcomeException
 from hypothesis import errors as hypothesis_errors
@@ -131,3 +131,16 @@ def classify(error: BaseException) -> tuple[str, str] | None:
             first_line = (str(leaf).strip().splitlines() or [type(leaf).__name__])[0]
             messages.append(f"testing machinery: {hint} ({type(leaf).__name__}: {first_line})")
     return "inconclusive", "\n".join(dict.fromkeys(messages))
+
+
+def seen_verdict(found: tuple[str, str] | None, seen: Sequence[BaseException]) -> str | None:
+    """The report of a test that ended without a verdict (`found`) after it saw a violation.
+
+    A violation seen once is a violation: Hypothesis found it while exploring, then
+    could not replay the run (a live server's ids and data differ on the replay) and
+    raised its own error. The verdict is the first violation seen, with why it was
+    not reproduced. None: nothing was seen, or the test ended with a verdict anyway.
+    """
+    if found is None or not seen:
+        return None
+    return f"{seen[0]}\n(seen while exploring; not reproduced: {found[1]})"
