@@ -28,7 +28,7 @@ from .contract import active
 from .invariants import contact_of
 from .model import OrganizationModel, Query
 from .readpaths import ReadPaths
-from .strategies import Scope, create_bodies
+from .strategies import DOMAINS, Scope, create_bodies
 
 pytestmark = pytest.mark.writes
 EXAMPLES = max(2, settings().max_examples // 4)
@@ -71,12 +71,16 @@ def test_text_across_fields_finds_only_what_a_form_holds(
         ),
         label="creates",
     )
+    if not bodies[0].get("email"):
+        # The subject holds every searched field, so a text spanning any two of them is asked in
+        # every example (a third of drawn bodies have an email: whole runs had none).
+        domain = data.draw(st.sampled_from(DOMAINS), label="the subject's email domain")
+        bodies[0] = {**bodies[0], "email": f"span.{scope.token}@{domain}"}
     model = OrganizationModel()
     for body in bodies:
         contact = contact_of(api.create({**body, "company_id": company}), 201, "POST creates a contact: 201")
         model.contacts[contact["id"]] = contact
     paths = ReadPaths(api, model, scope.token, scope.companies)
-    with_email = [c for c in model.contacts.values() if c["email"]] or list(model.contacts.values())
-    subject = data.draw(st.sampled_from(with_email), label="subject")
+    subject = next(iter(model.contacts.values()))
     for needle in data.draw(spanning_needles(subject), label="needles"):
         paths.page(Query(search=needle, company_id=company, limit=active().max_limit))
