@@ -76,6 +76,7 @@ class Contract:
     optional_fields: tuple[str, ...]  # of a create body: null or absent means unset
     timestamp: re.Pattern[str]
     statuses: Mapping[str, tuple[int, ...]]  # operationId -> documented statuses
+    max_lengths: Mapping[str, int]  # a stored text field -> its maxLength in the Contact schema
 
     @property
     def max_limit(self) -> int:
@@ -221,6 +222,11 @@ def _load(document: Mapping[str, Any]) -> Contract:
         statuses={
             op_id: tuple(sorted(int(s) for s in op.get("responses", {}) if str(s).isdigit()))
             for op_id, (_, _, op) in operations.items()
+        },
+        max_lengths={
+            name: int(schema["maxLength"])
+            for name, field in contact["properties"].items()
+            if "maxLength" in (schema := resolve(field, document))
         },
     )
 

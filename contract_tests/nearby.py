@@ -25,6 +25,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .alphabet import WHITE_SPACE, full_width, joins_cleanly, unambiguous
+from .contract import active
 
 SHOWINGS: dict[str, Callable[[str], str]] = {
     "swapcase": str.swapcase,
@@ -53,27 +54,31 @@ SHOWN_AS = {
     "note": (*FORMS, *PADDINGS),
 }
 TOKEN_FIELDS = ("first_name", "last_name", "email")  # the fields the run's final sweep searches
-BOUNDS = {"first_name": 100, "last_name": 100, "position": 100, "note": 2000, "email": 254, "phone": 32}
+
+
+def near_value(name: str, value: Any, how: str) -> str | None:
+    """`value` of field `name` shown `how` (a key of SHOWINGS), if that is a valid value other
+    than `value` and a correct server must store it as sent; else None."""
+    bound = active().max_lengths.get(name)
+    if not isinstance(value, str) or bound is None or how not in SHOWN_AS.get(name, ()):
+        return None
+    shown = SHOWINGS[how](value)
+    if name == "email" and not shown.isascii():
+        return None
+    if shown == value or len(shown) > bound:
+        return None
+    if name in ("first_name", "last_name") and (shown != shown.strip(WHITE_SPACE) or not shown.strip()):
+        return None
+    if name in TOKEN_FIELDS and not unambiguous(shown):
+        return None  # searched and sorted on: only text every reading of the folding agrees on
+    return shown
 
 
 def near_values(name: str, value: Any) -> list[str]:
     """Every valid value of field `name` that differs from `value` only in case, width, form or
     (outside the names) surrounding spaces."""
-    if not isinstance(value, str) or name not in BOUNDS:
-        return []
-    found: list[str] = []
-    for how in SHOWN_AS[name]:
-        shown = SHOWINGS[how](value)
-        if name == "email" and not shown.isascii():
-            continue
-        if shown == value or shown in found or len(shown) > BOUNDS[name]:
-            continue
-        if name in ("first_name", "last_name") and (shown != shown.strip(WHITE_SPACE) or not shown.strip()):
-            continue
-        if name in TOKEN_FIELDS and not unambiguous(shown):
-            continue  # searched and sorted on: only text every reading of the folding agrees on
-        found.append(shown)
-    return found
+    shown = (near_value(name, value, how) for how in SHOWN_AS.get(name, ()))
+    return list(dict.fromkeys(text for text in shown if text is not None))
 
 
 @st.composite
@@ -83,7 +88,7 @@ def near_patches(draw: st.DrawFn, current: Mapping[str, Any], token: str) -> dic
     changed only where the full-name forms still fold as the single names do (`joins_cleanly`)."""
     holders = [name for name in TOKEN_FIELDS if token in (current.get(name) or "")]
     keep = draw(st.sampled_from(holders)) if holders else None
-    options = {name: near_values(name, current.get(name)) for name in BOUNDS if name != keep}
+    options = {name: near_values(name, current.get(name)) for name in SHOWN_AS if name != keep}
     options = {name: values for name, values in options.items() if values}
     if not options:
         return {}

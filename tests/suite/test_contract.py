@@ -29,6 +29,14 @@ def test_the_contract_read_from_the_spec() -> None:
     assert (pinned.sorts, pinned.default_sort) == (("created_at", "name"), "created_at")
     assert (pinned.orders, pinned.default_order) == (("asc", "desc"), "desc")
     assert pinned.max_body_bytes == 65536
+    assert pinned.max_lengths == {
+        "first_name": 100,
+        "last_name": 100,
+        "email": 254,
+        "phone": 32,
+        "position": 100,
+        "note": 2000,
+    }
     assert pinned.error_codes == {
         400: "validation_error",
         401: "unauthorized",
