@@ -157,7 +157,8 @@ def test_an_unreachable_target_is_counted_apart_and_is_no_violation(tmp_path: Pa
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-        options = ["-u", "2", "-r", "2", "-t", "3s", "--host", f"http://127.0.0.1:{port}"]
+        # 6 s: on a busy machine Locust's start-up took most of a 3 s run, and no request was sent.
+        options = ["-u", "2", "-r", "2", "-t", "6s", "--host", f"http://127.0.0.1:{port}"]
         result = subprocess.run(
             [*locust, *options, "--contract-report", str(report)],
             cwd=ROOT,
@@ -169,7 +170,7 @@ def test_an_unreachable_target_is_counted_apart_and_is_no_violation(tmp_path: Pa
     output = result.stdout + result.stderr
     assert result.returncode == 2, output[-4000:]  # no verdict: neither 0 nor 1
     data = json.loads(report.read_text())
-    assert data["violations"] == {} and data["target_errors"]["unreachable"] > 0, data
+    assert data["violations"] == {} and data["target_errors"].get("unreachable", 0) > 0, data
     assert "target[unreachable] no contract verdict" in output  # Locust's failure table
     assert data["left_behind"] == [
         "unknown: the target did not answer the final check (TargetUnreachable)"
