@@ -511,20 +511,29 @@ def delete_is_noop() -> tuple[Modifier, ...]:
     return organizations(_DeleteIsNoop)
 
 
-class _NamesNotTrimmed(Organization):
+class _NamesStoredAs(Organization):
+    """Names stored as `stored_name` makes them of what was sent, on POST and PATCH alike."""
+
+    def stored_name(self, sent: str) -> str:
+        raise NotImplementedError
+
     def create(self, values: Any) -> Contact:
         contact = super().create(values)
-        # BUG: the names are stored as sent (the trimmed values are only used for validation).
-        raw = {name: values[name] for name in ("first_name", "last_name")}
-        return replace_contact(self, replace(contact, **raw))
+        names = {name: self.stored_name(values[name]) for name in ("first_name", "last_name")}
+        return replace_contact(self, replace(contact, **names))
 
     def update(self, contact_id: str, changes: Any) -> Contact | None:
         updated = super().update(contact_id, changes)
-        raw = {name: changes[name] for name in ("first_name", "last_name") if name in changes}
-        if updated is None or not raw:
+        names = {n: self.stored_name(changes[n]) for n in ("first_name", "last_name") if n in changes}
+        if updated is None or not names:
             return updated
-        # BUG: same on PATCH.
-        return replace_contact(self, replace(updated, **raw))
+        return replace_contact(self, replace(updated, **names))
+
+
+class _NamesNotTrimmed(_NamesStoredAs):
+    def stored_name(self, sent: str) -> str:
+        # BUG: the names are stored as sent (the trimmed values are only used for validation).
+        return sent
 
 
 @planted(

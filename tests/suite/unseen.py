@@ -30,7 +30,6 @@ from mock_server.modifiers import (
     WrapHandler,
     header,
     read_body,
-    replace_contact,
     set_header,
 )
 from mock_server.query import ListQuery, Page, fold
@@ -49,6 +48,7 @@ from .bugs import (
     _exchange,
     _item_path,
     _json_object,
+    _NamesStoredAs,
     _SearchOrganization,
     _stateful,
     _window,
@@ -278,20 +278,10 @@ def case_only_change_ignored() -> tuple[Modifier, ...]:
 SQL_SPACE = " "
 
 
-class _TrimSpacesOnly(Organization):
-    def create(self, values: Any) -> Contact:
-        contact = super().create(values)
+class _TrimSpacesOnly(_NamesStoredAs):
+    def stored_name(self, sent: str) -> str:
         # BUG: the names are trimmed by SQL TRIM(), which removes spaces only: tabs and U+3000 stay.
-        names = {n: values[n].strip(SQL_SPACE) for n in ("first_name", "last_name")}
-        return replace_contact(self, replace(contact, **names))
-
-    def update(self, contact_id: str, changes: Any) -> Contact | None:
-        updated = super().update(contact_id, changes)
-        names = {n: changes[n].strip(SQL_SPACE) for n in ("first_name", "last_name") if n in changes}
-        if updated is None or not names:
-            return updated
-        # BUG: same on PATCH.
-        return replace_contact(self, replace(updated, **names))
+        return sent.strip(SQL_SPACE)
 
 
 @planted(
