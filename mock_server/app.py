@@ -26,7 +26,7 @@ from starlette.types import ASGIApp
 from .cors import cors_middleware
 from .errors import ERRORS_BY_STATUS, ApiError, NotFound, error_response
 from .fastpath import ApiDispatch, ApiRoutes
-from .logs import flush_access_log
+from .logs import FLUSH_EVERY, flush_access_log
 from .middleware import ChaosMiddleware, HeaderLimitMiddleware, TrafficMiddleware
 from .periodic import Periodic
 from .persistence import StateSaver
@@ -119,7 +119,7 @@ def create_app(state: MockState | None = None, middleware: Sequence[Middleware] 
         if state.options.reload:
             watcher = Watcher(state, on_reload=swap_routes)
             watcher.start()
-        flusher = Periodic(0.5, _flush_access_log)
+        flusher = Periodic(FLUSH_EVERY, _flush_access_log)
         flusher.start()
         try:
             yield

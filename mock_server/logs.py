@@ -1,28 +1,57 @@
-"""Logging set-up: one access line per request, written without a flush per line.
+"""Logging set-up: one access line per request, written in batches, never one write per line.
 
-A plain StreamHandler flushes (a write system call) after every record: at
-thousands of requests per second that is a large share of the mock's time.
-The access handler writes into the stream's buffer and flushes at most every
-`interval` seconds; the app's lifespan also flushes on a timer, so a quiet
-mock shows its last lines within that interval too.
+Where the lines go decides what a line costs. At a terminal Python's stdout
+is line-buffered, and with `PYTHONUNBUFFERED=1` (common in containers and CI)
+it is unbuffered: either way every line used to be one `write` system call,
+on the event loop's thread, per request (about a tenth of a read's CPU time,
+measured with strace and the server's CPU time: docs/performance.md).
+
+`BatchedAccessHandler` keeps the lines of a burst in a list and writes them
+with one `write` of the joined text, whatever the stream's buffering:
+
+- a line that comes after a quiet spell (`interval` since the last write) is
+  written at once, with those waiting before it: a developer sending one
+  request at a time sees each line as it happens;
+- under load the lines go out at most every `interval` seconds (default
+  0.2), or sooner when `max_lines` are waiting;
+- the app's lifespan flushes every `FLUSH_EVERY` seconds, so the end of a
+  burst shows within that time too, and once more at shutdown (Ctrl-C and
+  SIGTERM end uvicorn through the lifespan); `logging.shutdown`, run at
+  interpreter exit, flushes again;
+- a server message (stderr) first flushes the access lines waiting before it,
+  so a terminal shows both in the order they happened.
+
+Lines keep their order: they are written in the order they were handed in,
+one writer at a time (a lock: the thread-mode mock and interpreter exit
+may flush from another thread).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
 
 ACCESS_LOGGER = "mock_server.access"
+FLUSH_EVERY = 0.2  # seconds between the app's timer flushes (the longest a line waits when idle)
 
 
-class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    def __init__(self, stream: TextIO | None = None, interval: float = 0.25) -> None:
-        super().__init__(stream or sys.stdout)
+class BatchedAccessHandler(logging.Handler):
+    """Access lines joined and written in one `write` (and one `flush`) per batch."""
+
+    def __init__(
+        self, stream: TextIO | None = None, interval: float = FLUSH_EVERY, max_lines: int = 1024
+    ) -> None:
+        super().__init__()
+        self.stream = stream if stream is not None else sys.stdout
         self.interval = interval
-        self._flushed = time.monotonic()
+        self.max_lines = max_lines
+        self._lines: list[str] = []
+        self._guard = threading.Lock()  # one writer at a time: lines keep their order
+        self._written = -float("inf")  # monotonic time of the last write: the first line goes out at once
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -30,21 +59,52 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:  # logging must never take the server down
             self.handleError(record)
 
-    def flush(self) -> None:
-        self._flushed = time.monotonic()
-        super().flush()
-
     def write_line(self, line: str) -> None:
-        self.stream.write(line + self.terminator)
-        if time.monotonic() - self._flushed >= self.interval:
-            self.flush()
+        """Queue one line (no newline); write the batch when it is due."""
+        with self._guard:
+            lines = self._lines
+            lines.append(line)
+            if len(lines) >= self.max_lines or time.monotonic() - self._written >= self.interval:
+                self._write()
+
+    @property
+    def pending(self) -> int:
+        """How many lines wait for the next write."""
+        return len(self._lines)
+
+    def flush(self) -> None:
+        with self._guard:
+            if self._lines:
+                self._write()
+
+    def _write(self) -> None:
+        lines, self._lines = self._lines, []
+        self._written = time.monotonic()
+        try:
+            self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed or broken stdout must not take the server down
+            pass
+
+
+class FlushAccessFirst(logging.Filter):
+    """On the stderr handler: access lines waiting are written before a server message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        flush_access_log()
+        return True
 
 
 def configure(level: str) -> None:
-    """Server messages to stderr as they come; access lines buffered to stdout."""
+    """Server messages to stderr as they come; access lines batched to stdout."""
+    root = logging.getLogger()
+    before = list(root.handlers)
     logging.basicConfig(level=level.upper(), format="%(message)s")
+    for handler in root.handlers:
+        if handler not in before:  # the stderr handler basicConfig made (not a test's capture)
+            handler.addFilter(FlushAccessFirst())
     access = logging.getLogger(ACCESS_LOGGER)
-    access.handlers[:] = [BufferedStreamHandler()]
+    access.handlers[:] = [BatchedAccessHandler()]
     access.propagate = False
 
 
@@ -53,7 +113,7 @@ def direct_writer() -> Callable[[str], None] | None:
     per request), when the access logger is exactly as `configure` set it up."""
     logger = logging.getLogger(ACCESS_LOGGER)
     handlers = logger.handlers
-    if logger.propagate or len(handlers) != 1 or not isinstance(handlers[0], BufferedStreamHandler):
+    if logger.propagate or len(handlers) != 1 or not isinstance(handlers[0], BatchedAccessHandler):
         return None
     if not logger.isEnabledFor(logging.INFO):
         return silent
