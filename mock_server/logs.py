@@ -23,7 +23,7 @@ with one `write` of the joined text, whatever the stream's buffering:
 
 Lines keep their order: they are written in the order they were handed in,
 one writer at a time (a lock: the thread-mode mock and interpreter exit
-may flush from another thread).
+may flush from another thread), each taking the lines from the front.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import time
 from collections.abc import Callable
+from time import monotonic
 from typing import TextIO
 
 ACCESS_LOGGER = "mock_server.access"
@@ -60,12 +60,16 @@ class BatchedAccessHandler(logging.Handler):
             self.handleError(record)
 
     def write_line(self, line: str) -> None:
-        """Queue one line (no newline); write the batch when it is due."""
-        with self._guard:
-            lines = self._lines
-            lines.append(line)
-            if len(lines) >= self.max_lines or time.monotonic() - self._written >= self.interval:
-                self._write()
+        """Queue one line (no newline); write the batch when it is due.
+
+        No lock here: `list.append` is atomic, and a write takes the lines it
+        found from the front of the same list, so a line queued meanwhile by
+        another thread stays for the next write, in its place.
+        """
+        lines = self._lines
+        lines.append(line)
+        if len(lines) >= self.max_lines or monotonic() - self._written >= self.interval:
+            self.flush()
 
     @property
     def pending(self) -> int:
@@ -78,10 +82,13 @@ class BatchedAccessHandler(logging.Handler):
                 self._write()
 
     def _write(self) -> None:
-        lines, self._lines = self._lines, []
-        self._written = time.monotonic()
+        lines = self._lines
+        count = len(lines)
+        text = "\n".join(lines[:count]) + "\n"
+        del lines[:count]
+        self._written = monotonic()
         try:
-            self.stream.write("\n".join(lines) + "\n")
+            self.stream.write(text)
             self.stream.flush()
         except (OSError, ValueError):  # a closed or broken stdout must not take the server down
             pass
