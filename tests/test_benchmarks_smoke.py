@@ -72,3 +72,6 @@ def test_the_http_rows_run_with_wrk_and_its_lua_scripts() -> None:
     assert "PROBLEM" not in output, output[-6000:]
     # The Lua scripts send the token and valid bodies: a 401 or 400 would count as errors.
     assert "with a status >= 400" not in output, output[-6000:]
+    # The access log's cost: mock and mock+log loaded at once, a CPU-time verdict per row.
+    assert "log CPU" in output and "mock and mock+log at once" in output, output[-6000:]
+    assert "the access log costs < 15% (server CPU per request, at once)" in output, output[-6000:]
