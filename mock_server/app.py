@@ -26,7 +26,7 @@ from starlette.types import ASGIApp
 from .cors import cors_middleware
 from .errors import ERRORS_BY_STATUS, ApiError, NotFound, error_response
 from .fastpath import ApiDispatch, ApiRoutes
-from .logs import FLUSH_EVERY, flush_access_log
+from .logs import FLUSH_EVERY, flush_access_first, flush_access_log
 from .middleware import ChaosMiddleware, HeaderLimitMiddleware, TrafficMiddleware
 from .periodic import Periodic
 from .persistence import StateSaver
@@ -119,6 +119,8 @@ def create_app(state: MockState | None = None, middleware: Sequence[Middleware] 
         if state.options.reload:
             watcher = Watcher(state, on_reload=swap_routes)
             watcher.start()
+        # uvicorn has set up its own stderr handler by now: its messages keep their place too.
+        flush_access_first(logging.getLogger("uvicorn").handlers)
         flusher = Periodic(FLUSH_EVERY, _flush_access_log)
         flusher.start()
         try:

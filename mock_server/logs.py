@@ -102,14 +102,19 @@ class FlushAccessFirst(logging.Filter):
         return True
 
 
+def flush_access_first(handlers: list[logging.Handler]) -> None:
+    """Make each handler write the access lines waiting before its own message (once each)."""
+    for handler in handlers:
+        if not any(isinstance(f, FlushAccessFirst) for f in handler.filters):
+            handler.addFilter(FlushAccessFirst())
+
+
 def configure(level: str) -> None:
     """Server messages to stderr as they come; access lines batched to stdout."""
     root = logging.getLogger()
     before = list(root.handlers)
     logging.basicConfig(level=level.upper(), format="%(message)s")
-    for handler in root.handlers:
-        if handler not in before:  # the stderr handler basicConfig made (not a test's capture)
-            handler.addFilter(FlushAccessFirst())
+    flush_access_first([h for h in root.handlers if h not in before])  # not a test's capture handler
     access = logging.getLogger(ACCESS_LOGGER)
     access.handlers[:] = [BatchedAccessHandler()]
     access.propagate = False

@@ -4,6 +4,7 @@ message and at shutdown (SIGTERM and Ctrl-C), whatever the stream's own bufferin
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import io
 import logging
@@ -11,11 +12,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from mock_server import create_app
 from mock_server.logs import ACCESS_LOGGER, BatchedAccessHandler, FlushAccessFirst, flush_access_log
 from mock_server.testing import serve
 
@@ -162,6 +165,37 @@ def test_flush_access_log_writes_what_waits(access_to: CountingStream) -> None:
     assert access_to.getvalue() == "GET /1 200\nGET /2 200\n"
 
 
+def test_the_app_makes_uvicorns_messages_flush_the_access_lines_first() -> None:
+    uvicorn_logger = logging.getLogger("uvicorn")
+    handler = logging.StreamHandler(io.StringIO())  # as uvicorn's own set-up adds before the app starts
+    uvicorn_logger.addHandler(handler)
+    try:
+        asyncio.run(
+            _started_then_stopped(lambda: any(isinstance(f, FlushAccessFirst) for f in handler.filters))
+        )
+    finally:
+        uvicorn_logger.removeHandler(handler)
+
+
+async def _started_then_stopped(check: Callable[[], bool]) -> None:
+    """Run the app's lifespan: `check` must hold once it has started."""
+    incoming: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    sent: list[str] = []
+
+    async def receive() -> dict[str, str]:
+        return await incoming.get()
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message["type"])
+        if message["type"] == "lifespan.startup.complete":
+            assert check()
+            await incoming.put({"type": "lifespan.shutdown"})
+
+    await incoming.put({"type": "lifespan.startup"})
+    await create_app()({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
 # --- the served mock, as `make mock` runs it (stdout a file here, no PYTHONUNBUFFERED) -----------
 
 
@@ -197,6 +231,10 @@ def test_served_lines_show_while_idle_and_all_reach_the_log_at_shutdown(stop: si
         mock.process.send_signal(stop)
         # A graceful shutdown either way (uvicorn then re-raises SIGTERM; click says "Aborted!").
         mock.process.wait(timeout=20)
-        lines = _access_lines(mock.log_path.read_text("utf-8"))
+        output = mock.log_path.read_text("utf-8").splitlines()
+    lines = _access_lines("\n".join(output))
     assert [line.split()[1] for line in lines] == [f"{base}{i}" for i in range(300)]
+    # uvicorn's own messages keep their place: the burst's lines come before "Shutting down".
+    shutting_down = next(i for i, line in enumerate(output) if "Shutting down" in line)
+    assert output.index(lines[-1]) < shutting_down
     assert all(line.split()[2] == "200" and line.endswith("ms") for line in lines)
