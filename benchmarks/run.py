@@ -16,7 +16,9 @@ http   Throughput and p50/p99 latency over HTTP with wrk (Lua scripts in
        organization), so the list row answers 50 items. Servers are pinned to
        CPU 0 and the load generator to CPU 1. Rows are interleaved (every
        server for one row, then the next), writes last so the reads see the
-       seed data.
+       seed data. After each row, the quiet mock and mock+log are loaded at
+       the same time for the access log's cost in CPU time per request
+       (benchmarks/logcost.py: a figure a busy machine cannot skew).
        Without wrk, the documented Python generator benchmarks/pyload.py
        drives the load instead (see its docstring).
 scale  The list queries (unfiltered, search, company filter) with N contacts
