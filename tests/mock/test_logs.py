@@ -130,9 +130,11 @@ def access_to(request: pytest.FixtureRequest) -> Iterator[CountingStream]:
     saved = (logger.handlers[:], logger.propagate, logger.level)
     stream = CountingStream()
     logger.handlers[:] = [BatchedAccessHandler(stream, interval=3600)]
-    logger.propagate, logger.level = False, logging.INFO
+    logger.propagate = False
+    logger.setLevel(logging.INFO)  # setLevel, not .level =: it also clears isEnabledFor's cache
     yield stream
-    logger.handlers[:], logger.propagate, logger.level = saved
+    logger.handlers[:], logger.propagate = saved[0], saved[1]
+    logger.setLevel(saved[2])
 
 
 def test_a_server_message_first_writes_the_access_lines_before_it(access_to: CountingStream) -> None:
