@@ -119,20 +119,43 @@ class Rewriter:
 
     @staticmethod
     def _render_millis(seen: dict[str, str], value: str) -> str:
-        """Truncate to milliseconds; a later upstream value never renders equal to an earlier one."""
+        """Milliseconds, in the upstream's order, whatever order the answers arrive in.
+
+        A correct millisecond server stamps a contact's writes one after another, so a
+        later write renders strictly later than every earlier one. Answers to concurrent
+        writes can reach this proxy out of order: a value is placed strictly between the
+        renderings of its upstream neighbours, not only after the ones already seen.
+        """
         if value in seen:
             return seen[value]
         moment = _parse(value)
         if moment is None:
             return value
-        rendered = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-        earlier = [_parse(r) for v, r in seen.items() if (_parse(v) or moment) < moment]
-        latest = max((r for r in earlier if r is not None), default=None)
-        if latest is not None and rendered <= latest:
-            rendered = latest + timedelta(milliseconds=1)
-        text = rendered.strftime("%Y-%m-%dT%H:%M:%S") + f".{rendered.microsecond // 1000:03d}Z"
+        known = [(_parse(v), _parse(r)) for v, r in seen.items()]
+        below = max((r for v, r in known if v and r and v < moment), default=None)
+        above = min((r for v, r in known if v and r and v > moment), default=None)
+        rendered = _between(moment.replace(microsecond=moment.microsecond // 1000 * 1000), below, above)
+        digits = (
+            f"{rendered.microsecond // 1000:03d}"
+            if rendered.microsecond % 1000 == 0
+            else f"{rendered.microsecond:06d}"
+        )
+        text = rendered.strftime("%Y-%m-%dT%H:%M:%S") + f".{digits}Z"
         seen[value] = text
         return text
+
+
+def _between(candidate: datetime, below: datetime | None, above: datetime | None) -> datetime:
+    """`candidate`, moved by whole milliseconds to lie strictly between `below` and `above`; where no
+    millisecond is left between them, the microsecond halfway (fractional precision may vary)."""
+    step = timedelta(milliseconds=1)
+    if below is not None and candidate <= below:
+        candidate = below + step
+    if above is not None and candidate >= above:
+        candidate = above - step
+    if below is not None and above is not None and candidate <= below:
+        candidate = below + (above - below) / 2
+    return candidate
 
 
 def _parse(value: str) -> datetime | None:
@@ -186,7 +209,9 @@ class VariantProxy:
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+            # Idle connections are dropped well before the mock's own keep-alive timeout (uvicorn:
+            # 5 s), as a gateway configures it: else a reused connection can meet the mock's close.
+            limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2.0)
             self._client = httpx.AsyncClient(base_url=self.upstream, timeout=60, limits=limits)
         return self._client
 
@@ -211,7 +236,7 @@ class VariantProxy:
         url = path.decode("latin-1") + (
             "?" + scope["query_string"].decode("latin-1") if scope["query_string"] else ""
         )
-        answer = await self.client().request(scope["method"], url, headers=headers, content=body)
+        answer = await self._forward(scope["method"], url, headers, body)
         accepts_gzip = any(
             k.lower() == b"accept-encoding" and b"gzip" in v.lower() for k, v in scope["headers"]
         )
@@ -234,6 +259,17 @@ class VariantProxy:
             }
         )
         await send({"type": "http.response.body", "body": content})
+
+    async def _forward(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
+    ) -> httpx.Response:
+        """The upstream's answer; sent once more when the mock closed a kept-alive connection just as
+        it was reused ("disconnected without sending a response": the mock read nothing of it), as a
+        gateway does. Without this, the proxy itself answered 500: a wrapper fault, not the mock's."""
+        try:
+            return await self.client().request(method, url, headers=headers, content=body)
+        except httpx.RemoteProtocolError:
+            return await self.client().request(method, url, headers=headers, content=body)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
