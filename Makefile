@@ -18,8 +18,16 @@ NODE_ARGS := $(if $(NPM)$(REQUIRE_NODE),,--ignore=tests/examples/test_typescript
 # TEST_WORKERS=N changes the number of processes (docs/testing.md).
 TEST_WORKERS ?= 4
 PARALLEL_ARGS := -n $(TEST_WORKERS) --dist loadgroup
+# pytest rewrites the asserts of the tests and of every pytest plugin's whole distribution
+# (hypothesis, schemathesis...) and caches the result as bytecode, unless PYTHONDONTWRITEBYTECODE
+# is set (this machine, many CI images): then each of the run's pytest processes (workers, the
+# suite runs it starts) rewrote them anew, ~8 s of CPU each. The test targets write bytecode
+# (into .venv/ and __pycache__/, both git-ignored); see docs/testing.md.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
-FAST_ARGS := tests/mock tests/test_openapi.py contract_tests \
+# Two processes: about 40 s of CPU, a tenth of it waiting for subprocess mocks (docs/testing.md).
+FAST_WORKERS ?= 2
+FAST_ARGS := -n $(FAST_WORKERS) --dist loadgroup tests/mock tests/test_openapi.py contract_tests \
 	--ignore=contract_tests/test_schema.py --ignore=contract_tests/test_stateful.py
 
 .PHONY: install mock proxy test test-fast lint lint-spec examples fuzz bench load soak mutation clean
@@ -45,16 +53,16 @@ proxy: $(STAMP)
 test: $(STAMP)
 	@$(if $(BROWSER_ARGS),echo "NOTE: chromium not found: tests/browser is not run (apt-get install -y chromium)")
 	@$(if $(NODE_ARGS),echo "NOTE: npm not found: the TypeScript client recipe is not run (apt-get install -y nodejs npm)")
-	$(BIN)/python -m pytest $(PARALLEL_ARGS) $(BROWSER_ARGS) $(NODE_ARGS) $(ARGS)
+	$(PYTEST) $(PARALLEL_ARGS) $(BROWSER_ARGS) $(NODE_ARGS) $(ARGS)
 
 ## make examples: the generated-client recipes (examples/), generated, type-checked and run against the mock
 examples: $(STAMP)
-	$(BIN)/python -m pytest tests/examples $(NODE_ARGS) $(ARGS)
+	$(PYTEST) tests/examples $(NODE_ARGS) $(ARGS)
 
-## make test-fast: the edit-run loop (< 30 s): the mock's unit tests and the contract suite in-process,
+## make test-fast: the edit-run loop (< 30 s, 2 processes): the mock's unit tests and the contract suite in-process,
 ## without the schemathesis and state-machine modules, the subprocess suites and the planted bugs
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest $(FAST_ARGS) $(ARGS)
+	$(PYTEST) $(FAST_ARGS) $(ARGS)
 
 ## make lint: ruff and mypy
 lint: $(STAMP)
