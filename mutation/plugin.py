@@ -20,6 +20,10 @@ own. These things make that run fit for judging mutants:
   the short example-based modules go first and the long property-based ones
   (state machine, schemathesis) last. A killed mutant usually costs a second;
   only a survivor pays for the whole selection.
+- **Shards of the state machine explore apart.** Derandomized, every shard of
+  `test_stateful.py` (the same machine, parametrized) would draw the very same
+  choices; shards after the first get a fixed seed of their own instead, so the
+  run sees as many different machine runs as the suite's quick profile does.
 - **Listed equivalents are not run.** A mutant of `equivalents.toml` would run
   the whole selection only to survive (about 20 s of CPU each); its tests are
   deselected (pytest exit 5) and the report checks its entry against the
@@ -119,6 +123,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.clear()  # exit 5: the report checks the entry against this mutant's mutation
         return
     items.sort(key=_rank)  # stable: the order inside a module is kept
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    callspec = getattr(item, "callspec", None)
+    shard = callspec.params.get("shard") if callspec is not None else None
+    machine = getattr(getattr(item, "module", None), "ContactsMachine", None)
+    if not isinstance(shard, int) or shard < 2 or machine is None:
+        return (yield)
+    # hypothesis.seed's attribute, which run_state_machine_as_test copies from the machine class
+    # and which wins over derandomize: shard 1 keeps the derandomized choices, the others differ.
+    machine._hypothesis_internal_use_seed = 1000 + shard
+    try:
+        return (yield)
+    finally:
+        del machine._hypothesis_internal_use_seed
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
