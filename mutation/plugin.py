@@ -20,13 +20,32 @@ own. These things make that run fit for judging mutants:
   the short example-based modules go first and the long property-based ones
   (state machine, schemathesis) last. A killed mutant usually costs a second;
   only a survivor pays for the whole selection.
+- **Shards of the state machine explore apart.** Derandomized, every shard of
+  `test_stateful.py` (the same machine, parametrized) would draw the very same
+  choices; shards after the first get a fixed seed of their own instead, so the
+  run sees as many different machine runs as the suite's quick profile does.
+- **Listed equivalents are not run.** A mutant of `equivalents.toml` would run
+  the whole selection only to survive (about 20 s of CPU each); its tests are
+  deselected (pytest exit 5) and the report checks its entry against the
+  mutation instead. `MUTATION_RUN_EQUIVALENTS=1` runs them as any other mutant.
+- **Old objects frozen.** Everything the fork server imported is moved out of
+  the garbage collector's reach (`gc.freeze()`): pytest collects garbage at
+  its end, and walking the whole inherited heap cost half a killed mutant.
+- **Cost measured.** Each mutant's CPU time (user + system of its own forked
+  process) and wall time are appended to `mutants/mutation-times.jsonl`; the
+  report sums them, which projects the run's time on an idle machine.
 
 The suite itself is unchanged: same checks, same quick profile, in-process target.
 """
 
 from __future__ import annotations
 
+import gc
+import json
 import os
+import time
+import tomllib
+from pathlib import Path
 
 import pytest
 from hypothesis import Phase, settings
@@ -54,8 +73,26 @@ def _rank(item: pytest.Item) -> int:
 _START_UP: set[str] = set()  # functions run before the first test (statistics run only)
 
 
+TIMES = "mutation-times.jsonl"  # in mutants/, the folder mutmut runs the suite in
+_STARTED: list[float] = []
+
+
 def _collecting_statistics() -> bool:
     return os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
+def _mutant() -> str:
+    """The mutant under test, or "" for mutmut's own runs (clean, statistics, forced failure)."""
+    name = os.environ.get("MUTANT_UNDER_TEST", "")
+    return name if "__mutmut_" in name else ""
+
+
+def _listed_equivalent(name: str) -> bool:
+    if not name or os.environ.get("MUTATION_RUN_EQUIVALENTS") == "1":
+        return False
+    path = Path(__file__).resolve().parent / "equivalents.toml"
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("equivalent", [])
+    return any(entry["mutant"] == name for entry in entries)
 
 
 @pytest.hookimpl(trylast=True)
@@ -73,10 +110,50 @@ def pytest_configure(config: pytest.Config) -> None:
         phases=[phase for phase in Phase if phase is not Phase.shrink],
     )
     settings.load_profile("mutation")
+    if _mutant():
+        # A forked mutant process: what the fork server imported stays alive to the end, so the
+        # collector need not walk it (pytest calls gc.collect() while it unconfigures).
+        gc.freeze()
+        _STARTED[:] = [time.monotonic()]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _listed_equivalent(_mutant()):
+        config.hook.pytest_deselected(items=list(items))
+        items.clear()  # exit 5: the report checks the entry against this mutant's mutation
+        return
     items.sort(key=_rank)  # stable: the order inside a module is kept
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    callspec = getattr(item, "callspec", None)
+    shard = callspec.params.get("shard") if callspec is not None else None
+    machine = getattr(getattr(item, "module", None), "ContactsMachine", None)
+    if not isinstance(shard, int) or shard < 2 or machine is None:
+        return (yield)
+    # hypothesis.seed's attribute, which run_state_machine_as_test copies from the machine class
+    # and which wins over derandomize: shard 1 keeps the derandomized choices, the others differ.
+    machine._hypothesis_internal_use_seed = 1000 + shard
+    try:
+        return (yield)
+    finally:
+        del machine._hypothesis_internal_use_seed
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    name = _mutant()
+    if not name or not _STARTED:
+        return
+    spent = os.times()  # of this process alone: a forked child starts from zero
+    line = {
+        "mutant": name,
+        "cpu": round(spent.user + spent.system, 3),
+        "wall": round(time.monotonic() - _STARTED[0], 3),
+        "status": int(exitstatus),
+    }
+    with open(TIMES, "a", encoding="utf-8") as out:  # one short append per process: atomic
+        out.write(json.dumps(line) + "\n")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -138,6 +138,39 @@ def results(root: Path = scope.ROOT) -> dict[str, tuple[str, int | None, float |
     return found
 
 
+def costs(root: Path = scope.ROOT) -> dict[str, tuple[float, float]]:
+    """mutant name -> (CPU seconds, wall seconds) of its last run (`mutation.plugin` writes them)."""
+    path = root / "mutants" / "mutation-times.jsonl"
+    found: dict[str, tuple[float, float]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by an interrupted run
+            found[entry["mutant"]] = (float(entry["cpu"]), float(entry["wall"]))
+    return found
+
+
+def cost_summary(found: dict[str, tuple[str, int | None, float | None]], root: Path) -> dict[str, Any]:
+    """CPU time of the mutants' own processes, by verdict, and what it projects on an idle machine."""
+    spent = costs(root)
+    by_kind: dict[str, list[float]] = {}
+    for name, (_, code, _) in found.items():
+        if name in spent:
+            by_kind.setdefault(verdict(code), []).append(spent[name][0])
+    total = sum(sum(v) for v in by_kind.values())
+    cores = os.cpu_count() or 1
+    return {
+        "measured_mutants": sum(len(v) for v in by_kind.values()),
+        "cpu_seconds": round(total, 1),
+        "cpu_seconds_mean": {k: round(sum(v) / len(v), 2) for k, v in sorted(by_kind.items())},
+        # Mutant processes only (mutmut's statistics and clean runs come on top): on an idle
+        # machine with one job per core the mutants take their CPU time divided by the cores.
+        "projected_idle_seconds": round(total / min(2, cores), 1),
+    }
+
+
 def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, Any]:
     """The report as a JSON-ready dict (raises nothing on stale equivalents: they are listed)."""
     found = results(root)
@@ -145,7 +178,7 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
     counts: Counter[str] = Counter()
     per_file: dict[str, Counter[str]] = {}
     survivors, listed, stale = [], [], []
-    inconclusive = crashed = no_tests = not_checked = 0
+    inconclusive = crashed = no_tests = not_checked = not_run = 0
     for name, (path, code, _) in sorted(found.items()):
         kind = verdict(code)
         if kind == "not_checked":
@@ -172,9 +205,10 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
             )
         elif entry is not None:
             stale.append({"mutant": name, "listed": entry.mutation, "now": f"{kind}, not a survivor"})
+        not_run += kind == "equivalent" and code == 5  # mutation.plugin deselected its tests
         inconclusive += code == INCONCLUSIVE
         crashed += code == CRASH
-        no_tests += kind == "survived" and code in NO_TESTS
+        no_tests += code in NO_TESTS
         counts[kind] += 1
         per_file.setdefault(path, Counter())[kind] += 1
     missing = sorted(set(equivalents) - set(found))
@@ -197,7 +231,9 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
         "killed_inconclusive": inconclusive,
         "killed_crash": crashed,
         "not_checked": not_checked,  # an interrupted run: mutants in scope without a verdict
-        "no_tests": no_tests,
+        "no_tests": no_tests - not_run,
+        "equivalent_not_run": not_run,
+        "cost": cost_summary(found, root),
         "score": round(100 * detected / judged, 2) if judged else None,
         "equivalent_share": round(100 * counts["equivalent"] / total, 2) if total else None,
         "files": {
@@ -220,6 +256,15 @@ def summary(report: dict[str, Any]) -> str:
         f"score: {r['score']}% of the non-equivalent mutants killed"
         + (f"; run time {r['seconds']:.0f} s" if r["seconds"] else ""),
     ]
+    cost = r["cost"]
+    if cost["measured_mutants"]:
+        lines.append(
+            f"cost: {cost['cpu_seconds']:.0f} s of CPU in {cost['measured_mutants']} mutant processes "
+            f"(mean by verdict {cost['cpu_seconds_mean']}); idle-machine projection "
+            f"{cost['projected_idle_seconds'] / 60:.1f} min plus mutmut's statistics and clean runs"
+        )
+    if r["equivalent_not_run"]:
+        lines.append(f"{r['equivalent_not_run']} listed equivalents not run (entries checked)")
     if r["not_checked"]:
         lines.append(f"INCOMPLETE: {r['not_checked']} mutants in scope have no verdict yet (--resume)")
     for path, counts in report["files"].items():

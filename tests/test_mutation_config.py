@@ -105,13 +105,20 @@ def test_the_report_counts_and_checks_equivalents(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(report, "mutation_of", lambda name, path, root: generated[name])
     meta = tmp_path / "mutants" / "mock_server" / "query.py.meta"
     meta.parent.mkdir(parents=True)
-    codes = dict(zip(names, [0, 0, 1], strict=True))
+    codes = dict(zip(names, [5, 0, 1], strict=True))  # 5: a listed equivalent the plugin did not run
     meta.write_text(json.dumps({"exit_code_by_key": codes, "durations_by_key": {}}), encoding="utf-8")
+    times = [{"mutant": names[1], "cpu": 20.0, "wall": 30.0}, {"mutant": names[2], "cpu": 2.0, "wall": 3.0}]
+    (tmp_path / "mutants" / "mutation-times.jsonl").write_text(
+        "".join(json.dumps(t) + "\n" for t in times) + '{"cut sh', encoding="utf-8"
+    )
 
     built = report.build(tmp_path, seconds=12.0)
 
     assert (built["mutants"], built["killed"], built["survived"], built["equivalent"]) == (3, 1, 1, 1)
     assert built["score"] == 50.0
+    assert (built["equivalent_not_run"], built["no_tests"]) == (1, 0)
+    assert built["cost"]["cpu_seconds"] == 22.0 and built["cost"]["projected_idle_seconds"] == 11.0
+    assert built["cost"]["cpu_seconds_mean"] == {"killed": 2.0, "survived": 20.0}
     assert [s["mutant"] for s in built["survivors"]] == [names[1]]
     assert built["equivalents"][0]["reason"] == "x"
     assert [s["mutant"] for s in built["stale_equivalents"]] == ["mock_server.query.x_page_slice__mutmut_999"]
