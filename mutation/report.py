@@ -9,8 +9,11 @@ Verdicts, from the exit status of the suite's run against the mutant:
   `killed_crash`);
 - timeout: the run was stopped at mutmut's time limit (SIGXCPU; a hang is caught too);
 - survived: the suite passed; also a mutant no selected test executes (`no_tests`);
-- equivalent: a survivor listed in `equivalents.toml`, whose mutation cannot be
-  told apart from the original through the HTTP contract.
+- equivalent: a survivor listed in `equivalents.toml` (`[[equivalent]]`), whose
+  mutation cannot be told apart from the original through the HTTP contract;
+- left_open: a survivor listed under `[[left_open]]`: a client could tell, but a
+  check for it would flag some correct server, so the suite leaves it alone on
+  purpose. It counts as a survivor in the score, never as an equivalent.
 
 score = (killed + timeout) / (mutants - equivalent).
 """
@@ -62,9 +65,10 @@ class Equivalent:
     reason: str
 
 
-def load_equivalents(path: Path | None = None) -> list[Equivalent]:
+def load_equivalents(path: Path | None = None, table: str = "equivalent") -> list[Equivalent]:
+    """The entries of one table of `equivalents.toml`: "equivalent" or "left_open"."""
     data = tomllib.loads((path or EQUIVALENTS).read_text(encoding="utf-8"))
-    return [Equivalent(e["mutant"], e["mutation"], e["reason"]) for e in data.get("equivalent", [])]
+    return [Equivalent(e["mutant"], e["mutation"], e["reason"]) for e in data.get(table, [])]
 
 
 def verdict(exit_code: int | None) -> str:
@@ -175,23 +179,27 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
     """The report as a JSON-ready dict (raises nothing on stale equivalents: they are listed)."""
     found = results(root)
     equivalents = {e.mutant: e for e in load_equivalents()}
+    left_open = {e.mutant: e for e in load_equivalents(table="left_open")}
     counts: Counter[str] = Counter()
     per_file: dict[str, Counter[str]] = {}
-    survivors, listed, stale = [], [], []
+    survivors: list[dict[str, Any]] = []
+    listed: list[dict[str, Any]] = []
+    kept_open: list[dict[str, Any]] = []
+    stale: list[dict[str, Any]] = []
     inconclusive = crashed = no_tests = not_checked = not_run = 0
     for name, (path, code, _) in sorted(found.items()):
         kind = verdict(code)
         if kind == "not_checked":
             not_checked += 1
             continue
-        entry = equivalents.get(name)
+        entry = equivalents.get(name) or left_open.get(name)
         mutation = mutation_of(name, path, root) if kind == "survived" or entry else None
         if entry is not None and mutation is not None and mutation.text != entry.mutation:
             stale.append({"mutant": name, "listed": entry.mutation, "now": mutation.text})
             entry = None
         if kind == "survived" and entry is not None and mutation is not None:
-            kind = "equivalent"
-            listed.append(
+            kind = "left_open" if name in left_open else "equivalent"
+            (kept_open if kind == "left_open" else listed).append(
                 {"mutant": name, "where": mutation.where, "mutation": mutation.text, "reason": entry.reason}
             )
         elif kind == "survived" and mutation is not None:
@@ -205,16 +213,15 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
             )
         elif entry is not None:
             stale.append({"mutant": name, "listed": entry.mutation, "now": f"{kind}, not a survivor"})
-        not_run += kind == "equivalent" and code == 5  # mutation.plugin deselected its tests
+        not_run += kind in ("equivalent", "left_open") and code == 5  # mutation.plugin deselected its tests
         inconclusive += code == INCONCLUSIVE
         crashed += code == CRASH
         no_tests += code in NO_TESTS
         counts[kind] += 1
         per_file.setdefault(path, Counter())[kind] += 1
-    missing = sorted(set(equivalents) - set(found))
-    stale += [
-        {"mutant": name, "listed": equivalents[name].mutation, "now": "no such mutant"} for name in missing
-    ]
+    entries = equivalents | left_open
+    missing = sorted(set(entries) - set(found))
+    stale += [{"mutant": name, "listed": entries[name].mutation, "now": "no such mutant"} for name in missing]
     total = sum(counts.values())
     judged = total - counts["equivalent"]
     detected = counts["killed"] + counts["timeout"]
@@ -224,7 +231,8 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
         "seconds": round(seconds, 1) if seconds is not None else None,
         "mutants": total,
         "killed": counts["killed"],
-        "survived": counts["survived"],
+        "survived": counts["survived"] + counts["left_open"],
+        "left_open": counts["left_open"],
         "timeout": counts["timeout"],
         "equivalent": counts["equivalent"],
         "errors": counts["error"],
@@ -237,12 +245,13 @@ def build(root: Path = scope.ROOT, seconds: float | None = None) -> dict[str, An
         "score": round(100 * detected / judged, 2) if judged else None,
         "equivalent_share": round(100 * counts["equivalent"] / total, 2) if total else None,
         "files": {
-            path: {k: c[k] for k in ("killed", "survived", "timeout", "equivalent", "error")}
+            path: {k: c[k] for k in ("killed", "survived", "left_open", "timeout", "equivalent", "error")}
             | {"mutants": sum(c.values())}
             for path, c in sorted(per_file.items())
         },
         "survivors": survivors,
         "equivalents": listed,
+        "left_open_survivors": kept_open,
         "stale_equivalents": stale,
         "skipped_functions": [{"function": s.function, "reason": s.reason} for s in scope.skipped()],
     }
@@ -252,7 +261,8 @@ def summary(report: dict[str, Any]) -> str:
     r = report
     lines = [
         f"mutation testing: {r['mutants']} mutants, {r['killed']} killed, {r['timeout']} timeout, "
-        f"{r['survived']} survived, {r['equivalent']} equivalent ({r['equivalent_share']}% of all)",
+        f"{r['survived']} survived ({r['left_open']} of them left open on purpose), "
+        f"{r['equivalent']} equivalent ({r['equivalent_share']}% of all)",
         f"score: {r['score']}% of the non-equivalent mutants killed"
         + (f"; run time {r['seconds']:.0f} s" if r["seconds"] else ""),
     ]
@@ -264,7 +274,9 @@ def summary(report: dict[str, Any]) -> str:
             f"{cost['projected_idle_seconds'] / 60:.1f} min plus mutmut's statistics and clean runs"
         )
     if r["equivalent_not_run"]:
-        lines.append(f"{r['equivalent_not_run']} listed equivalents not run (entries checked)")
+        lines.append(
+            f"{r['equivalent_not_run']} listed equivalents and left-open survivors not run (entries checked)"
+        )
     if r["not_checked"]:
         lines.append(f"INCOMPLETE: {r['not_checked']} mutants in scope have no verdict yet (--resume)")
     for path, counts in report["files"].items():

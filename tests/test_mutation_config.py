@@ -36,8 +36,9 @@ def test_every_skipped_function_exists_in_a_mutated_file() -> None:
         assert entry.reason.strip(), entry.function
 
 
-def test_every_equivalent_names_an_existing_mutant_with_its_mutation() -> None:
-    equivalents = report.load_equivalents()
+@pytest.mark.parametrize("table", ["equivalent", "left_open"])
+def test_every_equivalent_names_an_existing_mutant_with_its_mutation(table: str) -> None:
+    equivalents = report.load_equivalents(table=table)
     in_scope = scope.in_scope()
     by_function: dict[tuple[str, str], dict[str, report.Mutation]] = {}
     for entry in equivalents:
@@ -54,6 +55,11 @@ def test_every_equivalent_names_an_existing_mutant_with_its_mutation() -> None:
             f"{entry.mutant} is now {mutants[entry.mutant].text!r}, listed as {entry.mutation!r}"
         )
     assert len({e.mutant for e in equivalents}) == len(equivalents), "a mutant is listed twice"
+
+
+def test_no_mutant_is_both_equivalent_and_left_open() -> None:
+    equivalent = {e.mutant for e in report.load_equivalents()}
+    assert not equivalent & {e.mutant for e in report.load_equivalents(table="left_open")}
 
 
 def test_generated_mutants_match_what_mutmut_names() -> None:
@@ -85,27 +91,30 @@ def test_verdicts(code: int | None, kind: str) -> None:
 
 
 def test_the_report_counts_and_checks_equivalents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fake run: three mutants of page_slice with made-up verdicts, one listed as equivalent."""
+    """A fake run: four mutants of page_slice with made-up verdicts, one listed as equivalent, one
+    as left open (a survivor in the score)."""
     for path in ("pyproject.toml", "mock_server/query.py"):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text((ROOT / path).read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.setattr(scope, "mutated_files", lambda root=tmp_path: ["mock_server/query.py"])
     generated = report.generate("mock_server/query.py", "page_slice", tmp_path)
-    names = sorted(generated)[:3]
-    equivalent = generated[names[0]]
+    names = sorted(generated)[:4]
+    equivalent, kept_open = generated[names[0]], generated[names[3]]
     listing = tmp_path / "equivalents.toml"
     listing.write_text(
         f'[[equivalent]]\nmutant = "{equivalent.name}"\n'
         f'mutation = {json.dumps(equivalent.text)}\nreason = "x"\n'
         '[[equivalent]]\nmutant = "mock_server.query.x_page_slice__mutmut_999"\n'
-        'mutation = "a -> b"\nreason = "y"\n',
+        'mutation = "a -> b"\nreason = "y"\n'
+        f'[[left_open]]\nmutant = "{kept_open.name}"\n'
+        f'mutation = {json.dumps(kept_open.text)}\nreason = "z"\n',
         encoding="utf-8",
     )
     monkeypatch.setattr(report, "EQUIVALENTS", listing)
     monkeypatch.setattr(report, "mutation_of", lambda name, path, root: generated[name])
     meta = tmp_path / "mutants" / "mock_server" / "query.py.meta"
     meta.parent.mkdir(parents=True)
-    codes = dict(zip(names, [5, 0, 1], strict=True))  # 5: a listed equivalent the plugin did not run
+    codes = dict(zip(names, [5, 0, 1, 5], strict=True))  # 5: listed, so the plugin did not run it
     meta.write_text(json.dumps({"exit_code_by_key": codes, "durations_by_key": {}}), encoding="utf-8")
     times = [{"mutant": names[1], "cpu": 20.0, "wall": 30.0}, {"mutant": names[2], "cpu": 2.0, "wall": 3.0}]
     (tmp_path / "mutants" / "mutation-times.jsonl").write_text(
@@ -114,9 +123,10 @@ def test_the_report_counts_and_checks_equivalents(tmp_path: Path, monkeypatch: p
 
     built = report.build(tmp_path, seconds=12.0)
 
-    assert (built["mutants"], built["killed"], built["survived"], built["equivalent"]) == (3, 1, 1, 1)
-    assert built["score"] == 50.0
-    assert (built["equivalent_not_run"], built["no_tests"]) == (1, 0)
+    assert (built["mutants"], built["killed"], built["survived"], built["equivalent"]) == (4, 1, 2, 1)
+    assert built["left_open"] == 1 and built["score"] == 33.33  # left open: a survivor, not an equivalent
+    assert (built["equivalent_not_run"], built["no_tests"]) == (2, 0)
+    assert [s["reason"] for s in built["left_open_survivors"]] == ["z"]
     assert built["cost"]["cpu_seconds"] == 22.0 and built["cost"]["projected_idle_seconds"] == 11.0
     assert built["cost"]["cpu_seconds_mean"] == {"killed": 2.0, "survived": 20.0}
     assert [s["mutant"] for s in built["survivors"]] == [names[1]]
