@@ -44,11 +44,11 @@ import gc
 import json
 import os
 import time
-import tomllib
-from pathlib import Path
 
 import pytest
 from hypothesis import Phase, settings
+
+from .report import load_equivalents
 
 # Module order: cheap and broad first, the long property-based runs last.
 MODULE_ORDER = (
@@ -90,10 +90,8 @@ def _mutant() -> str:
 def _listed_equivalent(name: str) -> bool:
     if not name or os.environ.get("MUTATION_RUN_EQUIVALENTS") == "1":
         return False
-    path = Path(__file__).resolve().parent / "equivalents.toml"
-    listing = tomllib.loads(path.read_text(encoding="utf-8"))
-    entries = [*listing.get("equivalent", []), *listing.get("left_open", [])]
-    return any(entry["mutant"] == name for entry in entries)
+    listed = [*load_equivalents(), *load_equivalents(table="left_open")]
+    return any(entry.mutant == name for entry in listed)
 
 
 @pytest.hookimpl(trylast=True)
