@@ -19,7 +19,7 @@ import pytest
 from .client import ApiClient, contact_path
 from .contract import active
 from .failures import expect_equal
-from .invariants import contact_of, page_of
+from .invariants import check_error, contact_of, page_of
 from .strategies import Scope
 
 pytestmark = pytest.mark.writes
@@ -114,3 +114,24 @@ def test_every_json_media_type_form_is_accepted(api: ApiClient, scope: Scope, co
     expect_equal(
         updated["position"], "CTO", f"PATCH with Content-Type {content_type!r} stores the value", exchange
     )
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_body_after_a_byte_order_mark_is_written_or_refused_cleanly(
+    api: ApiClient, scope: Scope, method: str
+) -> None:
+    """A UTF-8 byte order mark before the JSON (Windows tools write one): RFC 8259 lets a parser
+    ignore it or treat it as an error, so the write or a 400 in the contract's shape both pass;
+    anything else (a 500 from a parser that chokes on it) does not."""
+    path, success = CONTRACT.collection_path, 201
+    if method == "PATCH":
+        body = {"first_name": "Emily", "last_name": f"Carter{scope.token}"}
+        path, success = contact_path(contact_of(api.create(body), 201, "POST creates a contact")["id"]), 200
+    content = b"\xef\xbb\xbf" + f'{{"first_name": "Noor", "last_name": "Haddad{scope.token}"}}'.encode()
+    exchange = api.request(method, path, content=content, headers={"Content-Type": "application/json"})
+    if exchange.status == 400:
+        check_error(
+            exchange, 400, f"{method} of a body after a BOM, if refused, is a 400", rule="malformed-json-400"
+        )
+    else:
+        contact_of(exchange, success, f"{method} of a body after a BOM is written or refused with 400")
