@@ -24,8 +24,11 @@ from .strategies import Scope
 
 pytestmark = pytest.mark.writes
 
-# One character of each UTF-8 length; the astral one is two UTF-16 code units.
-WIDTHS = {"ascii": "x", "2-byte": "é", "3-byte": "漢", "astral": "𠮷"}
+# One character of each UTF-8 length; the astral one is two UTF-16 code units. And JSON's own
+# syntax as data: a value made of brackets (a parser that guards nesting by counting `[` and `{`
+# in the raw body must not refuse it) and of quotes (two characters each on the wire: a backend
+# that counts the escaped text refuses values under the bound).
+WIDTHS = {"ascii": "x", "2-byte": "é", "3-byte": "漢", "astral": "𠮷", "bracket": "[", "quote": '"'}
 TEXT_FIELDS = ("first_name", "last_name", "position", "note")
 
 
