@@ -40,10 +40,12 @@ The suite itself is unchanged: same checks, same quick profile, in-process targe
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
 import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import Phase, settings
@@ -131,13 +133,23 @@ def pytest_runtest_call(item: pytest.Item) -> object:
     machine = getattr(getattr(item, "module", None), "ContactsMachine", None)
     if not isinstance(shard, int) or shard < 2 or machine is None:
         return (yield)
-    # hypothesis.seed's attribute, which run_state_machine_as_test copies from the machine class
-    # and which wins over derandomize: shard 1 keeps the derandomized choices, the others differ.
-    machine._hypothesis_internal_use_seed = 1000 + shard
-    try:
+    with seeded(machine, 1000 + shard):  # shard 1 keeps the derandomized choices, the others differ
         return (yield)
+
+
+@contextlib.contextmanager
+def seeded(machine: type, seed: int) -> Iterator[None]:
+    """Run `machine` (a RuleBasedStateMachine class) with a fixed seed, which wins over derandomize.
+
+    It sets the attribute `hypothesis.seed` sets, which run_state_machine_as_test reads from the
+    machine class; `hypothesis.seed` itself would also replace the class's settings. A private
+    name: tests/test_mutation_config.py shows that a seeded machine draws other choices.
+    """
+    machine._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    try:
+        yield
     finally:
-        del machine._hypothesis_internal_use_seed
+        del machine._hypothesis_internal_use_seed  # type: ignore[attr-defined]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -146,3 +146,36 @@ def test_the_mutation_run_loads_its_plugin_and_the_suite() -> None:
     assert "mutation" in config["also_copy"] and "contract_tests" in config["also_copy"]
     assert config["pytest_add_cli_args_test_selection"][0] == "contract_tests"
     importlib.import_module("mutation.plugin")
+
+
+def _draws_of_a_machine(seed: int | None) -> list[int]:
+    """The integers a toy state machine draws in one derandomized run, seeded or not."""
+    from hypothesis import settings, strategies
+    from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+
+    from mutation.plugin import seeded
+
+    drawn: list[int] = []
+
+    class Toy(RuleBasedStateMachine):
+        @rule(value=strategies.integers())
+        def draw(self, value: int) -> None:
+            drawn.append(value)
+
+    run = settings(derandomize=True, database=None, max_examples=5, stateful_step_count=5)
+    if seed is None:
+        run_state_machine_as_test(Toy, settings=run)
+    else:
+        with seeded(Toy, seed):
+            run_state_machine_as_test(Toy, settings=run)
+        assert not hasattr(Toy, "_hypothesis_internal_use_seed"), "the seed outlives its shard"
+    return drawn
+
+
+def test_a_seeded_shard_of_the_state_machine_draws_other_choices() -> None:
+    """The plugin's shards 2 and 3 explore apart only while Hypothesis honours the seed it sets."""
+    plain = _draws_of_a_machine(None)
+    assert plain == _draws_of_a_machine(None), "derandomized runs repeat themselves"
+    assert _draws_of_a_machine(1002) == _draws_of_a_machine(1002), "a seeded run repeats itself"
+    assert _draws_of_a_machine(1002) != plain, "a seeded machine draws what the derandomized one draws"
+    assert _draws_of_a_machine(1003) != _draws_of_a_machine(1002)
