@@ -7,6 +7,10 @@ check asserts only what every correct server does:
   that character. A *lone* surrogate escape (`\\ud800`) is no character at all: a strict
   parser refuses it, a JavaScript backend stores it as it is. Either is fine; a 500 from
   an encoder that chokes on it later, or an answer that is not valid JSON, is not.
+- **not numbers**: `NaN`, `Infinity` and `-Infinity` are not JSON. A strict parser
+  refuses the body, a lenient one (Python's json.loads) reads a number and the field's
+  type check refuses it: a 400 either way, never a write (a number coerced to text)
+  and never a 500.
 
 A refusal is the contract's 400 `validation_error` with `details` (minItems 1); which
 field a detail names is left open here (the whole body, `""`, or the field at fault).
@@ -88,3 +92,17 @@ def test_a_lone_surrogate_escape_is_written_or_refused_cleanly(
         exchange, success, f"{method} of a lone surrogate escape is written or refused with 400"
     )
     contact_of(api.get(contact["id"]), 200, "a contact written with a lone surrogate reads back as JSON")
+
+
+NOT_NUMBERS = {
+    "NaN": "NaN",
+    "Infinity": "Infinity",
+    "-Infinity": "-Infinity",
+}
+
+
+@pytest.mark.parametrize("value", sorted(NOT_NUMBERS))
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_value_that_is_no_json_number_is_400(api: ApiClient, scope: Scope, method: str, value: str) -> None:
+    exchange, _ = _send(api, scope, method, f'"note": {NOT_NUMBERS[value]}')
+    check_error(exchange, 400, f"{method} of a note that is {value} is 400", rule="malformed-json-400")
