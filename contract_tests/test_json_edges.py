@@ -11,6 +11,10 @@ check asserts only what every correct server does:
   refuses the body, a lenient one (Python's json.loads) reads a number and the field's
   type check refuses it: a 400 either way, never a write (a number coerced to text)
   and never a 500.
+- **deep nesting**: no body of this API nests, so a value nested 33 levels deep (past a
+  depth guard of 32, as the mock's) is refused whoever refuses it: the guard or the
+  field's type check. Not thousands of levels: Python's json (and so FastAPI) raises
+  RecursionError near 1,000, a 500 from servers that are otherwise correct.
 
 A refusal is the contract's 400 `validation_error` with `details` (minItems 1); which
 field a detail names is left open here (the whole body, `""`, or the field at fault).
@@ -106,3 +110,32 @@ NOT_NUMBERS = {
 def test_a_value_that_is_no_json_number_is_400(api: ApiClient, scope: Scope, method: str, value: str) -> None:
     exchange, _ = _send(api, scope, method, f'"note": {NOT_NUMBERS[value]}')
     check_error(exchange, 400, f"{method} of a note that is {value} is 400", rule="malformed-json-400")
+
+
+def _nested(levels: int) -> str:
+    return "[" * levels + "1" + "]" * levels
+
+
+NESTINGS = {
+    "33-in-a-value": f'"note": {_nested(33)}',
+    "33-objects-in-a-value": '"note": ' + '{"a": ' * 33 + "1" + "}" * 33,
+    "40-mixed-in-a-value": '"note": ' + '[{"a": ' * 20 + "1" + "}]" * 20,
+}
+
+
+@pytest.mark.parametrize("nesting", sorted(NESTINGS))
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_deeply_nested_value_is_400(api: ApiClient, scope: Scope, method: str, nesting: str) -> None:
+    exchange, _ = _send(api, scope, method, NESTINGS[nesting])
+    check_error(
+        exchange, 400, f"{method} of a deeply nested value ({nesting}) is 400", rule="malformed-json-400"
+    )
+
+
+@pytest.mark.parametrize("levels", [33, 100])
+def test_a_deeply_nested_body_is_400(api: ApiClient, levels: int) -> None:
+    body = _nested(levels).encode()
+    exchange = api.request(
+        "POST", CONTRACT.collection_path, content=body, headers={"Content-Type": "application/json"}
+    )
+    check_error(exchange, 400, f"a body nested {levels} levels deep is 400", rule="malformed-json-400")
