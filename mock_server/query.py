@@ -42,8 +42,9 @@ Haystack = str | tuple[str, ...]
 
 
 def haystack(forms: Sequence[str]) -> Haystack:
+    """The forms joined by the separator (`forms` is never empty: searchable_forms gives three or four)."""
     joined = _SEP.join(forms)
-    if forms and joined.count(_SEP) != len(forms) - 1:  # a form holds the separator itself
+    if joined.count(_SEP) != len(forms) - 1:  # a form holds the separator itself
         return tuple(forms)
     return joined
 

@@ -9,6 +9,7 @@ substring test per contact.
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import secrets
@@ -66,13 +67,7 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)
 
 def format_timestamp(micros: int) -> str:
     seconds, fraction = divmod(micros, 1_000_000)
-    text = _SECONDS.get(seconds)
-    if text is None:
-        # isoformat of a naive UTC datetime: what strftime("%Y-%m-%dT%H:%M:%S") gives, faster
-        text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
-        if len(_SECONDS) >= _MAX_SECONDS:
-            _SECONDS.clear()
-        _SECONDS[seconds] = text
+    text = _seconds_text(seconds)
     if fraction == 0:
         return text + "Z"
     if fraction % 1000 == 0:
@@ -80,11 +75,15 @@ def format_timestamp(micros: int) -> str:
     return f"{text}.{fraction:06d}Z"
 
 
+def _format_seconds(seconds: int) -> str:
+    # isoformat of a naive UTC datetime: what strftime("%Y-%m-%dT%H:%M:%S") gives, faster
+    return (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
+
+
 # Whole seconds -> their text: every write in the same second (and every render of a
 # contact's unchanged created_at) formats the same seconds; the datetime arithmetic is
-# the costly part of a timestamp. Forgotten all at once when full.
-_SECONDS: dict[int, str] = {}
-_MAX_SECONDS = 4096
+# the costly part of a timestamp.
+_seconds_text = functools.lru_cache(maxsize=4096)(_format_seconds)
 
 
 def render_contact(contact: Contact) -> bytes:
@@ -252,7 +251,9 @@ class Organization:
         """Insert a whole contact as it is (fixtures, restored state)."""
         if contact.id in self._contacts:
             raise ValueError(f"duplicate contact id {contact.id}")
-        self._index(contact)
+        created, name = self._index(contact)
+        self._by_created.add(created)
+        self._by_name.add(name)
 
     def add_many(self, contacts: Iterable[Contact]) -> None:
         """`add` for many contacts at once: the sorted indexes are sorted once, not per insert."""
@@ -261,9 +262,9 @@ class Organization:
             for contact in contacts:
                 if contact.id in self._contacts:
                     raise ValueError(f"duplicate contact id {contact.id}")
-                self._index(contact, sorted_indexes=False)
-                created.append(self._created_keys[contact.id])
-                names.append(self._name_keys[contact.id])
+                created_key, name_key = self._index(contact)
+                created.append(created_key)
+                names.append(name_key)
         finally:  # the indexes hold what the dicts hold, even after a duplicate
             self._by_created.update(created)
             self._by_name.update(names)
@@ -298,7 +299,8 @@ class Organization:
         """A page's contacts as a JSON array body (without brackets), in one pass."""
         return b",".join(map(self._json.__getitem__, map(_id_of, contacts)))
 
-    def _index(self, contact: Contact, sorted_indexes: bool = True) -> None:
+    def _index(self, contact: Contact) -> tuple[tuple[int, str], tuple[str, str, str]]:
+        """Every index but the two sorted ones; returns the contact's keys for those."""
         cid = contact.id
         self._contacts[cid] = contact
         self._json[cid] = render_contact(contact)
@@ -309,11 +311,9 @@ class Organization:
             self._hay_split[cid] = hay
         created, name = _created_key(contact), _name_key(contact)
         self._created_keys[cid], self._name_keys[cid] = created, name
-        if sorted_indexes:
-            self._by_created.add(created)
-            self._by_name.add(name)
         if contact.company_id is not None:
             self._by_company.setdefault(contact.company_id, set()).add(cid)
+        return created, name
 
     def _reindex(self, current: Contact, updated: Contact) -> None:
         """`_unindex(current)` then `_index(updated)` for one id, touching only what changed:
@@ -414,7 +414,7 @@ class Store:
 
     def load(self, contacts: Mapping[str, Iterable[Contact]], keep: Iterable[str] = ()) -> None:
         """Replace every contact at once (reset, restore); `keep` names organizations kept empty."""
-        self._organizations = {}
+        self._organizations.clear()
         for org_id in keep:
             self.organization(org_id)
         for org_id, items in contacts.items():

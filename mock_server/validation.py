@@ -97,6 +97,12 @@ def _reject_constant(name: str) -> Any:
 
 # What json.loads(text, parse_constant=_reject_constant) builds on every call, built once.
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+# What json.dumps(value, ensure_ascii=False) builds on every call: raises on a lone surrogate
+# only when its text is encoded.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+# The detail of every refusal of the body as a whole that is not JSON (wording: the contract
+# pins the empty `field`, not the message).
+MALFORMED = "malformed JSON"
 
 
 def parse_json(raw: bytes) -> Any:
@@ -109,34 +115,36 @@ def parse_json(raw: bytes) -> Any:
         ) from None
     try:
         if text.startswith("\ufeff"):  # as json.loads refuses it, message and all
-            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+            raise ValueError("Unexpected UTF-8 BOM (decode using utf-8-sig) at line 1 column 1")
         value = _DECODER.decode(text)
         # A `\ud800` escape decodes to a lone surrogate: not text, and unencodable later.
         if _SURROGATE_ESCAPE.search(text):
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-        # Nesting needs at least that many brackets; most bodies have one.
-        if text.count("{") + text.count("[") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+            _ENCODER.encode(value).encode()
+        if _too_deep(text, value):
             raise RecursionError
         return value
-    except UnicodeEncodeError:
-        raise ValidationFailed(
-            "Malformed JSON: a \\u escape is a lone surrogate, not a character.",
-            details=[FieldError("", "malformed JSON")],
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
-            details=[FieldError("", "malformed JSON")],
-        ) from None
-    except (ValueError, RecursionError) as exc:  # NaN/Infinity, 4300+ digit ints, deep nesting
-        reason = f"nested deeper than {MAX_DEPTH} levels" if isinstance(exc, RecursionError) else str(exc)
-        raise ValidationFailed(
-            f"Malformed JSON: {reason}.", details=[FieldError("", "malformed JSON")]
-        ) from None
+    except (ValueError, RecursionError) as exc:  # also NaN/Infinity, 4300+ digit ints, deep nesting
+        message = _malformed_message(exc)  # wording only: not mutated (pyproject.toml)
+        raise ValidationFailed(message, details=[FieldError("", MALFORMED)]) from None
+
+
+def _malformed_message(exc: Exception) -> str:
+    """Why the body is not JSON, in words (UnicodeEncodeError and JSONDecodeError are ValueErrors)."""
+    if isinstance(exc, UnicodeEncodeError):
+        return "Malformed JSON: a \\u escape is a lone surrogate, not a character."
+    if isinstance(exc, json.JSONDecodeError):
+        return f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+    reason = f"nested deeper than {MAX_DEPTH} levels" if isinstance(exc, RecursionError) else str(exc)
+    return f"Malformed JSON: {reason}."
 
 
 # No request body of this API nests; deep nesting only ever costs the validator's stack.
 MAX_DEPTH = 32
+
+
+def _too_deep(text: str, value: Any) -> bool:
+    """Nested deeper than MAX_DEPTH. Nesting needs at least that many brackets; most bodies have one."""
+    return text.count("{") + text.count("[") > MAX_DEPTH and _depth(value) > MAX_DEPTH
 
 
 def _depth(value: Any) -> int:
