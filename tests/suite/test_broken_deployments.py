@@ -126,11 +126,12 @@ SUITE = ("contract_tests",)
 # What a run against a server that gives no usable answer collects: the whole suite but the two
 # modules that build their tests at collection (schemathesis's from the spec, the state machine's
 # shards), 348 tests. In a run of one process the tests start in collection order and the run stops
-# after the first three (test_company_membership.py's), so those two modules never started: they
-# only cost their collection, 3.5 s of the 4.2 s it took (2026-11-30), in each of five runs. Their
-# tests against a target that goes down are run by the two-worker run below (the whole suite; the
-# workers start the long chains, schemathesis and the state machine, first), and against answers
-# that are not JSON by the invalid-JSON run (INVALID_JSON_SELECTION).
+# within the first three (three requests without an answer: test_company_membership.py), so those
+# two modules never started: they only cost their collection, 3.5 s of the 4.2 s it took
+# (2026-11-30), in each of five runs. Their tests against a target that goes down are run by the
+# two-worker run below (the whole suite; the workers start the long chains, schemathesis and the
+# state machine, first), and against answers that are not JSON by the invalid-JSON run
+# (INVALID_JSON_SELECTION).
 DOWN_SELECTION = (
     "contract_tests",
     "--ignore=contract_tests/test_schema.py",
