@@ -23,7 +23,6 @@ class Monitor:
     def record(self, ex: Exchange) -> None:
         """Judge one finished exchange. Never raises: a bug here must not break forwarding."""
         ledger = self.ledger
-        ledger.exchanges += 1
         try:
             route = self.checks.route(ex.path)
             if route is None and not self.checks.in_api(ex.path):
@@ -40,6 +39,10 @@ class Monitor:
             logger.exception(
                 "contacts-proxy: checking %s %s failed (the exchange was forwarded)", ex.method, ex.path
             )
+        finally:
+            # Counted once judged, not before: whoever waits until `exchanges` reaches what was sent
+            # (tests/proxy/support.py's settle) must find this exchange's violations in the ledger.
+            ledger.exchanges += 1
 
     def count(self, ex: Exchange) -> None:
         """--no-check: forwarded, counted, not judged."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,19 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)  # after every other reordering (e.g. the suite's own)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: keeps the order within
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything collection made lives until the end: keep the cyclic garbage collector off it.
+
+    A worker holds some 200,000 objects after collecting the repository (the items, every module
+    imported); each full collection walked them all again, and the planted-bug rows (nested suite
+    sessions that import the suite afresh) trigger many. `gc.freeze()` moves them to the permanent
+    generation; what the tests create later is collected as usual. 2026-11-30, the 65 planted-bug
+    rows outside the state machine after collecting the whole repository, one process: 20.8 s of
+    CPU without, 19.3 s with.
+    """
+    gc.freeze()
 
 
 @functools.cache

@@ -5,6 +5,11 @@ row took 31.7 s with shrinking, 8.2 s without) and reports the same invariant;
 a planted-bug run only needs the verdict. Without a database no failing example
 of a broken server is saved into, or replayed from, the project's .hypothesis/.
 
+Nor does Hypothesis write a patch of ``@example`` decorators for the failing tests
+(``.hypothesis/patches/``): building it imports libcst, 0.7 s of CPU (2026-11-30) in every
+process that sees a Hypothesis test fail (each `make test` worker that runs planted-bug rows,
+each suite run against the invalid-JSON server), for a file nobody reads.
+
 Used as ``pytest contract_tests -p tests.suite.noshrink ...``.
 """
 
@@ -25,3 +30,14 @@ def pytest_configure(config: pytest.Config) -> None:
         database=None,
     )
     settings.load_profile(PROFILE)
+
+
+# pytest-hypothesis reads this attribute of a test item when the teardown's report is made.
+_FAILING_EXAMPLES = "_hypothesis_failing_examples"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    # The failing examples stay in the report (Hypothesis adds them to the exception's notes);
+    # only the patch file that would be built from this copy of them is not.
+    item.__dict__.pop(_FAILING_EXAMPLES, None)
