@@ -46,8 +46,8 @@ class ApiRoutes:
     """The spec's paths -> their endpoints; every operation must have a handler."""
 
     def __init__(self, state: MockState) -> None:
-        self.fixed: dict[str, OperationsEndpoint] = {}
-        self.templated: list[tuple[re.Pattern[str], OperationsEndpoint]] = []
+        self.fixed: dict[str, OperationsEndpoint]  # both set by load()
+        self.templated: list[tuple[re.Pattern[str], OperationsEndpoint]]
         self.load(state)
 
     def load(self, state: MockState) -> None:
@@ -89,10 +89,16 @@ class ApiDispatch:
                 try:
                     await endpoint(scope, receive, send)
                 except Exception:
-                    # A bug in the mock, never the client's fault; still answer in the contract's
-                    # shape, then let the server log it too (as Starlette's error middleware does).
-                    logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
-                    await Answer.of_error(ApiError("Internal error in the mock server.")).send(send)
+                    await internal_error(scope, send)
                     raise
                 return
         await self.other(scope, receive, send)
+
+
+async def internal_error(scope: Scope, send: Send) -> None:
+    """A bug in the mock, never the client's fault: still answer in the contract's shape.
+
+    The caller re-raises, so the server logs it too (as Starlette's error middleware does).
+    """
+    logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+    await Answer.of_error(ApiError("Internal error in the mock server.")).send(send)
