@@ -35,7 +35,7 @@ from .errors import (
 from .handlers import Call
 from .middleware import ORG_KEY, PREFER_IGNORED_KEY
 from .prefer import Preferences, parse_prefer
-from .spec import Operation, Spec
+from .spec import Operation, RequestBody, Spec
 from .validation import check_media_type, parse_json, parse_query, validate_body
 
 if TYPE_CHECKING:
@@ -145,11 +145,8 @@ class OperationsEndpoint:
         preferences = await _preferences(operation, headers, scope)
         if preferences is not None:
             return preferences
-        body = None
-        if operation.request_body is not None:
-            raw = await read_body(receive, headers, operation.request_body.max_bytes)
-            check_media_type(operation.request_body, _text(headers, b"content-type"))
-            body = parse_json(raw)
+        spec_body = operation.request_body
+        body = None if spec_body is None else await _request_json(receive, headers, spec_body)
         raw_query: bytes = scope["query_string"]  # ASGI: always there, b"" when none
         query = self.queries.get((operation.method, raw_query))
         if query is None:
@@ -238,6 +235,13 @@ def _validated_inputs(
     if details:
         raise ValidationFailed("The request is invalid.", details=details)
     return query, checked_body
+
+
+async def _request_json(receive: Receive, headers: Mapping[bytes, bytes], spec_body: RequestBody) -> Any:
+    """The request's JSON: size (413), then media type (415), then syntax (400)."""
+    raw = await read_body(receive, headers, spec_body.max_bytes)
+    check_media_type(spec_body, _text(headers, b"content-type"))
+    return parse_json(raw)
 
 
 async def read_body(receive: Receive, headers: Mapping[bytes, bytes], limit: int | None) -> bytes:

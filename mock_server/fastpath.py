@@ -86,19 +86,20 @@ class ApiDispatch:
             found = self.routes.match(scope["path"])
             if found is not None:
                 endpoint, scope["path_params"] = found
-                try:
-                    await endpoint(scope, receive, send)
-                except Exception:
-                    await internal_error(scope, send)
-                    raise
+                await answering_bugs(endpoint, scope, receive, send)
                 return
         await self.other(scope, receive, send)
 
 
-async def internal_error(scope: Scope, send: Send) -> None:
-    """A bug in the mock, never the client's fault: still answer in the contract's shape.
+async def answering_bugs(endpoint: OperationsEndpoint, scope: Scope, receive: Receive, send: Send) -> None:
+    """The endpoint; an exception escaping it is a bug in the mock, never the client's fault.
 
-    The caller re-raises, so the server logs it too (as Starlette's error middleware does).
+    It is still answered in the contract's shape (a 500), then re-raised, so the server logs
+    it too (as Starlette's error middleware does).
     """
-    logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
-    await Answer.of_error(ApiError("Internal error in the mock server.")).send(send)
+    try:
+        await endpoint(scope, receive, send)
+    except Exception:
+        logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+        await Answer.of_error(ApiError("Internal error in the mock server.")).send(send)
+        raise
