@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,10 +179,11 @@ class ApiClient:
         *,
         params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
         json: Any = None,
-        content: bytes | None = None,
+        content: bytes | list[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         authenticate: bool = True,
     ) -> Exchange:
+        """One request; `content` as a list of chunks is sent chunked (no Content-Length)."""
         all_headers = {**(self.credentials() if authenticate else {}), **(headers or {})}
         if json is not None:
             import json as _json
@@ -190,6 +191,9 @@ class ApiClient:
             content = _json.dumps(json, ensure_ascii=False).encode("utf-8")
             all_headers.setdefault("Content-Type", "application/json")
         request = self._http.build_request(method, path, params=params, content=content, headers=all_headers)
+        if isinstance(content, list):
+            request.read()  # the body for reports (Exchange.curl), then sent chunk by chunk again
+            request.stream = ChunkedBody(content)
         for attempt in range(_MAX_RATE_LIMIT_RETRIES + 1):
             exchange = self._send(request)
             if exchange.status != 429:
@@ -336,6 +340,16 @@ class ApiClient:
 
     def delete(self, contact_id: str) -> Exchange:
         return self.request("DELETE", contact_path(contact_id))
+
+
+class ChunkedBody(httpx.SyncByteStream):
+    """A request body written in these chunks (Transfer-Encoding: chunked); can be sent again."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
 
 
 def _retry_after(response: httpx.Response) -> float:

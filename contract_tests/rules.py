@@ -203,6 +203,20 @@ def _allow(contract: Contract, answer: Answer) -> str | None:
     return None
 
 
+def _content_length(contract: Contract, answer: Answer) -> str | None:
+    """RFC 9110 8.6: a Content-Length sent counts the body's bytes (a backend that counts the
+    characters of a text with multi-byte ones, or a stale length, breaks every client's framing).
+    Over HTTP the client enforces it; an in-process app's answer is judged here."""
+    declared = answer.headers.get("content-length")
+    encoding = answer.headers.get("content-encoding", "identity").strip().lower()
+    if declared is None or _bodiless(answer) or encoding != "identity":
+        return None  # a compressed body is decoded before the rules see it
+    values = {value.strip() for value in declared.split(",")}
+    if len(values) == 1 and next(iter(values)).isdigit() and int(next(iter(values))) == len(answer.content):
+        return None
+    return f"Content-Length: {declared!r}; the body has {len(answer.content):,} bytes"
+
+
 # In order: the first broken rule is the one reported.
 RULES: tuple[Rule, ...] = (
     Rule("no-server-error", "the server never answers 5xx", _no_server_error),
@@ -218,6 +232,7 @@ RULES: tuple[Rule, ...] = (
     Rule("timestamps-utc-z", "timestamps are RFC 3339 in UTC with Z", _timestamps),
     Rule("location-on-201", "a 201 has a Location naming the created contact", _location),
     Rule("allow-on-405", "a 405 carries an Allow header with the path's methods", _allow),
+    Rule("content-length", "a Content-Length counts the body's bytes", _content_length),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

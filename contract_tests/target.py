@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,17 +25,23 @@ class InProcessTransport(httpx.BaseTransport):
 
     httpx's own ASGITransport is async-only; the suite is synchronous (hypothesis
     rules, schemathesis), so the app runs in a blocking portal's loop thread.
+    The request body reaches the app as an HTTP server hands it over (`_ServerFraming`):
+    each chunk the client wrote (a chunked body: several) in its own message.
     """
 
     def __init__(self, app: Any) -> None:
-        self._asgi = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        self._asgi = httpx.ASGITransport(app=_ServerFraming(app), client=("127.0.0.1", 50000))
         self._portal_cm: AbstractContextManager[BlockingPortal] = start_blocking_portal()
         self._portal = self._portal_cm.__enter__()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        chunks = _written_chunks(request)
+        forwarded = httpx.Request(
+            request.method, request.url, headers=request.headers, stream=_Chunks(chunks)
+        )
+
         async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-            request.read()
-            response = await self._asgi.handle_async_request(request)
+            response = await self._asgi.handle_async_request(forwarded)
             body = await response.aread()
             return response.status_code, response.headers.raw, body
 
@@ -44,6 +50,53 @@ class InProcessTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._portal_cm.__exit__(None, None, None)
+
+
+def _written_chunks(request: httpx.Request) -> list[bytes]:
+    """The body as the client writes it, chunk by chunk; the request stays readable (`.content`)."""
+    if isinstance(request.stream, httpx.ByteStream):
+        return [request.read()]
+    chunks = [bytes(chunk) for chunk in request.stream]  # type: ignore[union-attr]
+    try:
+        request.content  # noqa: B018 (read already: ApiClient reads chunked bodies for its reports)
+    except httpx.RequestNotRead:
+        request.stream = httpx.ByteStream(b"".join(chunks))
+        request.read()
+    return chunks
+
+
+class _Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            yield chunk
+
+
+class _ServerFraming:
+    """ASGI messages as uvicorn frames a body: httpx ends every body with an empty final message;
+    a server that has the whole of a sized body (Content-Length) marks its last chunk final. A
+    chunked body still ends with an empty message, as the chunked encoding's last chunk does."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        ahead: list[Any] = []
+        sized = any(name.lower() == b"content-length" for name, _ in scope.get("headers", ()))
+
+        async def framed() -> Any:
+            message = ahead.pop() if ahead else await receive()
+            if sized and message["type"] == "http.request" and message.get("more_body"):
+                following = await receive()
+                ends = following["type"] == "http.request" and not following.get("more_body")
+                if ends and not following.get("body"):
+                    return {**message, "more_body": False}
+                ahead.append(following)
+            return message
+
+        await self.app(scope, framed, send)
 
 
 @dataclass

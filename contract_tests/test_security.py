@@ -22,6 +22,10 @@ BAD_CREDENTIALS = {
     "wrong-token": {"Authorization": "Bearer not-a-real-token-" + secrets.token_hex(8)},
     "scheme-only": {"Authorization": "Bearer"},
     "basic-scheme": {"Authorization": "Basic dXNlcjpwYXNz"},
+    # A valid token under another scheme word: only `Bearer` carries a token (a backend that
+    # checks the token and not the word in front of it lets these in).
+    "valid-token-as-basic": {"Authorization": "Basic {token}"},
+    "valid-token-as-token-scheme": {"Authorization": "Token {token}"},
     "token-without-scheme": {"Authorization": "{token}"},
     "wrong-cookie": {"Cookie": f"{COOKIE_NAME}=not-a-real-token"},
     "empty-cookie": {"Cookie": f"{COOKIE_NAME}="},

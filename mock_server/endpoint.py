@@ -35,7 +35,7 @@ from .errors import (
 from .handlers import Call
 from .middleware import ORG_KEY, PREFER_IGNORED_KEY
 from .prefer import Preferences, parse_prefer
-from .spec import Operation, Spec
+from .spec import Operation, RequestBody, Spec
 from .validation import check_media_type, parse_json, parse_query, validate_body
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ logger = logging.getLogger("mock_server")
 
 RawHeaders = list[tuple[bytes, bytes]]
 _JSON_TYPE = (b"content-type", b"application/json")
+_CONTENT_LENGTH = b"content-length"
 _NO_PREFERENCES = Preferences()
 
 
@@ -63,8 +64,8 @@ class Answer:
     @classmethod
     def json(cls, status: int, body: bytes, extra: Mapping[str, str] | None = None) -> Answer:
         """JSON bytes with Starlette's header order: extra headers, content-length, content-type."""
-        headers = raw_headers(extra) if extra else []
-        headers.append((b"content-length", str(len(body)).encode()))
+        headers = raw_headers(extra or {})
+        headers.append((_CONTENT_LENGTH, str(len(body)).encode()))
         headers.append(_JSON_TYPE)
         return cls(status, body, headers)
 
@@ -141,25 +142,12 @@ class OperationsEndpoint:
             _text(headers, b"cookie"),
         )
         scope[ORG_KEY] = org_id
-        prefer = headers.get(b"prefer")
-        if prefer:
-            # Preferences it cannot honour are ignored (RFC 7240), never answered with a status
-            # the operation does not document; the response headers and the journal say why.
-            preferences = honoured(operation, parse_prefer(prefer.decode("latin-1")))
-            scope[_PREFER_KEY] = preferences
-            if preferences.ignored:
-                scope[PREFER_IGNORED_KEY] = "; ".join(preferences.ignored)
-            if preferences.delay_ms:
-                await asyncio.sleep(preferences.delay_ms / 1000)
-            if preferences.canned:
-                status, data, extra = canned_answer(operation, preferences)
-                return Answer.json(status, encode_json(data), extra)
-        body = None
-        if operation.request_body is not None:
-            raw = await read_body(receive, headers, operation.request_body.max_bytes)
-            check_media_type(operation.request_body, _text(headers, b"content-type"))
-            body = parse_json(raw)
-        raw_query: bytes = scope.get("query_string") or b""
+        preferences = await _preferences(operation, headers, scope)
+        if preferences is not None:
+            return preferences
+        spec_body = operation.request_body
+        body = None if spec_body is None else await _request_json(receive, headers, spec_body)
+        raw_query: bytes = scope["query_string"]  # ASGI: always there, b"" when none
         query = self.queries.get((operation.method, raw_query))
         if query is None:
             query, body = _validated_inputs(operation, raw_query, body)
@@ -201,6 +189,25 @@ class OperationsEndpoint:
             )
 
 
+async def _preferences(operation: Operation, headers: Mapping[bytes, bytes], scope: Scope) -> Answer | None:
+    """The Prefer header (Prism-style, a developer feature): a canned answer, or None to go on."""
+    prefer = headers.get(b"prefer")
+    if not prefer:
+        return None
+    # Preferences it cannot honour are ignored (RFC 7240), never answered with a status
+    # the operation does not document; the response headers and the journal say why.
+    preferences = honoured(operation, parse_prefer(prefer.decode("latin-1")))
+    scope[_PREFER_KEY] = preferences
+    if preferences.ignored:
+        scope[PREFER_IGNORED_KEY] = "; ".join(preferences.ignored)
+    if preferences.delay_ms:
+        await asyncio.sleep(preferences.delay_ms / 1000)
+    if preferences.canned:
+        status, data, extra = canned_answer(operation, preferences)
+        return Answer.json(status, encode_json(data), extra)
+    return None
+
+
 _PREFER_KEY = "mock.prefer"  # the request's honoured preferences, for the response headers
 _MAX_QUERIES = 1024  # remembered query strings per endpoint (then forgotten all at once)
 
@@ -230,13 +237,20 @@ def _validated_inputs(
     return query, checked_body
 
 
+async def _request_json(receive: Receive, headers: Mapping[bytes, bytes], spec_body: RequestBody) -> Any:
+    """The request's JSON: size (413), then media type (415), then syntax (400)."""
+    raw = await read_body(receive, headers, spec_body.max_bytes)
+    check_media_type(spec_body, _text(headers, b"content-type"))
+    return parse_json(raw)
+
+
 async def read_body(receive: Receive, headers: Mapping[bytes, bytes], limit: int | None) -> bytes:
     """The body, refused with 413 as soon as it passes `limit` bytes.
 
     A declared Content-Length over the limit is refused before reading anything;
     a chunked body is counted as it streams, never held whole past the limit.
     """
-    declared = headers.get(b"content-length", b"")
+    declared = headers.get(_CONTENT_LENGTH, b"")
     if limit is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
     chunks: list[bytes] = []
@@ -245,13 +259,13 @@ async def read_body(receive: Receive, headers: Mapping[bytes, bytes], limit: int
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect
-        chunk = message.get("body", b"")
+        chunk = message.get("body") or b""  # ASGI: optional, b"" when missing
         size += len(chunk)
         if limit is not None and size > limit:
             raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
         chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if not message.get("more_body"):
+            return b"".join(chunks)  # one chunk: CPython returns that very object
 
 
 def _location_path(spec: Spec) -> Callable[[str], str]:

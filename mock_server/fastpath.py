@@ -46,8 +46,8 @@ class ApiRoutes:
     """The spec's paths -> their endpoints; every operation must have a handler."""
 
     def __init__(self, state: MockState) -> None:
-        self.fixed: dict[str, OperationsEndpoint] = {}
-        self.templated: list[tuple[re.Pattern[str], OperationsEndpoint]] = []
+        self.fixed: dict[str, OperationsEndpoint]  # both set by load()
+        self.templated: list[tuple[re.Pattern[str], OperationsEndpoint]]
         self.load(state)
 
     def load(self, state: MockState) -> None:
@@ -86,13 +86,20 @@ class ApiDispatch:
             found = self.routes.match(scope["path"])
             if found is not None:
                 endpoint, scope["path_params"] = found
-                try:
-                    await endpoint(scope, receive, send)
-                except Exception:
-                    # A bug in the mock, never the client's fault; still answer in the contract's
-                    # shape, then let the server log it too (as Starlette's error middleware does).
-                    logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
-                    await Answer.of_error(ApiError("Internal error in the mock server.")).send(send)
-                    raise
+                await answering_bugs(endpoint, scope, receive, send)
                 return
         await self.other(scope, receive, send)
+
+
+async def answering_bugs(endpoint: OperationsEndpoint, scope: Scope, receive: Receive, send: Send) -> None:
+    """The endpoint; an exception escaping it is a bug in the mock, never the client's fault.
+
+    It is still answered in the contract's shape (a 500), then re-raised, so the server logs
+    it too (as Starlette's error middleware does).
+    """
+    try:
+        await endpoint(scope, receive, send)
+    except Exception:
+        logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+        await Answer.of_error(ApiError("Internal error in the mock server.")).send(send)
+        raise

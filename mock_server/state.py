@@ -47,9 +47,7 @@ class MockState:
     ) -> MockState:
         """A state with `seed`'s contacts and tokens, plus `extra_tokens` (token → organization)."""
         options = options or MockOptions()
-        tokens = TokenRegistry()
-        for token, org_id in {**(seed.tokens if seed else {}), **(extra_tokens or {})}.items():
-            tokens.add(token, org_id)
+        tokens = TokenRegistry({**(seed.tokens if seed else {}), **(extra_tokens or {})})
         store = Store(organization_factory=organization_factory)
         state = cls(spec, store, tokens, options, seed, Journal(options.journal_size), fixtures=seed)
         state.reset()

@@ -38,7 +38,12 @@ def error(status: int, code: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": "m", **extra}}
 
 
+_SIZED = json.dumps({"contact": CONTACT}).encode()
+
 CORRECT = [
+    answer("GET", ITEM, 200, _SIZED, {"content-length": str(len(_SIZED))}),
+    answer("GET", ITEM, 200, _SIZED, {"content-length": "1", "content-encoding": "gzip"}),  # decoded
+    answer("HEAD", ITEM, 200, b"", {"content-length": str(len(_SIZED))}),
     answer("GET", C.collection_path, 200, {"items": [CONTACT], "total": 1, "limit": 50, "offset": 0}),
     answer("POST", C.collection_path, 201, {"contact": CONTACT}, {"location": ITEM}),
     answer("POST", C.collection_path, 201, {"contact": CONTACT}, {"location": "https://api.test" + ITEM}),
@@ -81,6 +86,8 @@ BROKEN = [
         ),
     ),
     ("allow-on-405", answer("PUT", C.collection_path, 405, error(405, "method_not_allowed"))),
+    ("content-length", answer("GET", ITEM, 200, {"contact": CONTACT}, {"content-length": "None"})),
+    ("content-length", answer("GET", ITEM, 200, {"contact": CONTACT}, {"content-length": "1"})),
 ]
 
 
