@@ -7,13 +7,17 @@ suite's client does so for every response it receives (see conftest).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .contract import Contract, active
 from .failures import ContractViolation, Exchange, expect, expect_equal, expect_status, fail
 from .model import apply_patch, instant, is_change
 from .rules import Answer, RuleBroken, check_answer
+
+if TYPE_CHECKING:
+    from .client import ApiClient
+    from .strategies import Scope
 
 
 def answer_of(exchange: Exchange) -> Answer:
@@ -108,6 +112,16 @@ def check_writable(
 ) -> None:
     actual = {name: contact[name] for name in expected}
     expect_equal(actual, dict(expected), invariant, exchange, rule=rule)
+
+
+def write_target(api: ApiClient, scope: Scope, method: str) -> tuple[str, int]:
+    """Where a write of `method` goes and its success status: a POST to the collection (201), or
+    a PATCH (200) of a contact created for it in `scope`."""
+    if method == "POST":
+        return active().collection_path, 201
+    body = {"first_name": "Emily", "last_name": f"Carter{scope.token}"}
+    created = contact_of(api.create(body), 201, "POST creates a contact")
+    return active().contact_path(created["id"]), 200
 
 
 def check_error(
