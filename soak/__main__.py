@@ -235,6 +235,7 @@ def _soak(args: argparse.Namespace, variants: list[str], keep: Path) -> int:
         mock = stack.enter_context(serve(mode="subprocess", log=keep / "mock.log", env=_env()))
         upstream = mock.url
         proxy_ready = keep / "variants.ready"
+        proxy_ready.unlink(missing_ok=True)  # a kept folder's earlier soak left one: its ports are gone
         command = [
             sys.executable,
             "-m",
