@@ -16,6 +16,7 @@ Used as ``pytest contract_tests -p tests.suite.noshrink ...``.
 from __future__ import annotations
 
 import pytest
+from _hypothesis_pytestplugin import FAILING_EXAMPLES_KEY  # the item attribute the report reads
 from hypothesis import Phase, settings
 
 PROFILE = "contract-no-shrink"
@@ -32,12 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile(PROFILE)
 
 
-# pytest-hypothesis reads this attribute of a test item when the teardown's report is made.
-_FAILING_EXAMPLES = "_hypothesis_failing_examples"
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     # The failing examples stay in the report (Hypothesis adds them to the exception's notes);
     # only the patch file that would be built from this copy of them is not.
-    item.__dict__.pop(_FAILING_EXAMPLES, None)
+    item.__dict__.pop(FAILING_EXAMPLES_KEY, None)
