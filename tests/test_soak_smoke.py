@@ -17,15 +17,21 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-# What each suite run collects: `-k test_crud` selects one file's tests, and these two modules would
-# only be collected to be deselected (building test_schema.py's schemathesis tests costs seconds of
-# CPU in every run). The soak's own proof, 200 runs of the whole quick profile, is `make soak`.
+# What each suite run of the sigterm test collects: `-k test_crud` selects one file's tests, and
+# these two modules would only be collected to be deselected (building test_schema.py's
+# schemathesis tests costs seconds of CPU in every run). Its runs must still be running when it
+# stops the soak, hence a whole file.
 SELECTION = [
     "-k",
     "test_crud",
     "--ignore=contract_tests/test_schema.py",
     "--ignore=contract_tests/test_stateful.py",
 ]
+# The tiny soak's runs: one test (a node id replaces `contract_tests`, so nothing else is even
+# collected) that creates, lists, reads and deletes through each variant. What is checked is the
+# soak's own machinery (servers, runs, verdicts, report), not the suite: 200 runs of the whole
+# quick profile are `make soak`, and the variants' correctness is tests/test_soak_variants.py's.
+ONE_TEST = "contract_tests/test_crud.py::test_delete_removes_the_contact_everywhere"
 
 
 def test_a_tiny_soak_runs_the_suite_through_its_variants_and_reports(tmp_path: Path) -> None:
@@ -33,12 +39,13 @@ def test_a_tiny_soak_runs_the_suite_through_its_variants_and_reports(tmp_path: P
     # A folder kept from an earlier soak: its ready file names servers long gone (port 9 is discard).
     (tmp_path / "variants.ready").write_text('{"shuffled": "http://127.0.0.1:9"}\n', encoding="utf-8")
     command = [sys.executable, "-m", "soak", "--runs", "2", "--jobs", "2", "--keep", str(tmp_path)]
-    command += ["--variant", "shuffled", "--variant", "gzip", "--json", str(report), "--", *SELECTION]
+    command += ["--variant", "shuffled", "--variant", "gzip", "--json", str(report), "--", ONE_TEST]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "false alarms: 0 in 2 runs; inconclusive: 0" in done.stdout, done.stdout
     outcomes = json.loads(report.read_text(encoding="utf-8"))
     assert sorted(o["variant"] for o in outcomes) == ["gzip", "shuffled"], outcomes
+    assert all(o["summary"].startswith("1 passed") for o in outcomes), outcomes  # the node id alone
 
 
 def test_sigterm_stops_the_soak_with_its_runs_and_servers(tmp_path: Path) -> None:
@@ -50,9 +57,13 @@ def test_sigterm_stops_the_soak_with_its_runs_and_servers(tmp_path: Path) -> Non
     for line in soak.stdout:  # the runs have started once this line is printed
         if "at a time" in line:
             break
-    time.sleep(2)  # the suite runs spawn their interpreters
+    # Stop as soon as both runs are in flight: the mock, the variant servers and two suite runs.
+    deadline = time.monotonic() + 30
     started = _descendants(soak.pid)
-    assert len(started) >= 3, f"the soak started too little to stop: {started}"  # mock, variants, runs
+    while len(started) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        started = _descendants(soak.pid)
+    assert len(started) >= 4, f"the soak started too little to stop: {started}"
     soak.terminate()
     rest = soak.communicate(timeout=60)[0]
     assert soak.returncode == 130, rest
