@@ -684,13 +684,13 @@ def header_lines(config: Config, argv: Sequence[str]) -> list[str]:
     if "http" in config.sections:
         pinned = bool(pin_prefix(0, config.pin))
         lines.append(
-            f"http: {config.duration:g} s per row and server after {config.warmup:g} s of warm-up, "
+            f"http: {config.duration:g} s per row and server"
             + (
-                f"(wrk takes whole seconds: {wrk_seconds(config.duration)} s), "
+                f" (wrk takes whole seconds: {wrk_seconds(config.duration)} s)"
                 if config.generator == "wrk" and wrk_seconds(config.duration) != config.duration
                 else ""
             )
-            + f"{config.connections} connections"
+            + f" after {config.warmup:g} s of warm-up, {config.connections} connections"
             + ("" if config.rows == SCENARIO_KEYS else f", rows {','.join(config.rows)} only")
             + (f", median of {config.rounds} rounds (fresh servers each)" if config.rounds > 1 else "")
             + (f", {config.threads} wrk thread(s)" if config.generator == "wrk" else "")

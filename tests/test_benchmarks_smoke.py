@@ -31,8 +31,8 @@ from benchmarks.asgi import call, http_scope
 from benchmarks.bare_app import build_app
 from benchmarks.common import TOKEN_A
 from benchmarks.load import LoadError, LoadResult, run_load, wrk_path
-from benchmarks.run import capture_bodies, headers_for
-from benchmarks.scenarios import SCENARIOS, Scenario, body_for
+from benchmarks.run import capture_bodies, header_lines, headers_for, parse_args
+from benchmarks.scenarios import SCENARIO_KEYS, SCENARIOS, Scenario, body_for
 from mock_server.testing import serve
 
 pytestmark = pytest.mark.slow
@@ -135,3 +135,35 @@ def _wrk_at_once(url: str, scenarios: tuple[Scenario, ...]) -> dict[str, LoadRes
     for worker in workers:
         worker.join()
     return results
+
+
+@pytest.mark.parametrize(
+    ("argv", "rows", "suite"),
+    [
+        ([], SCENARIO_KEYS, ("contract_tests/test_search.py",)),
+        (
+            ["--rows", "post,get_one", "--suite-test", "a.py", "--suite-test", "b.py"],
+            ("get_one", "post"),
+            ("a.py", "b.py"),
+        ),
+    ],
+)
+def test_rows_and_suite_tests_are_chosen_on_the_command_line(
+    argv: list[str], rows: tuple[str, ...], suite: tuple[str, ...]
+) -> None:
+    config = parse_args(["--tiny", "--generator", "python", *argv])
+    assert (config.rows, config.suite_selection) == (rows, suite)  # rows in the benchmark's order
+
+
+def test_an_unknown_row_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--rows", "get_one,nope"])
+    assert "--rows: nope; choose from get_one" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(wrk_path() is None, reason="wrk is not installed")
+def test_the_header_says_wrk_runs_whole_seconds() -> None:
+    argv = ["--tiny", "--skip-prism", "--generator", "wrk", "--duration", "0.1", "--only", "http"]
+    header = "\n".join(header_lines(parse_args(argv), argv))
+    assert "load generator: wrk; wrk " in header, header
+    assert "0.1 s per row and server (wrk takes whole seconds: 1 s) after 0 s of warm-up" in header
