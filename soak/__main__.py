@@ -174,6 +174,11 @@ def run_suite(index: int, variant: str, url: str, keep: Path, extra: list[str], 
     return Outcome(index, variant, seconds, code, summary, log)
 
 
+def plan_runs(runs: int, variants: list[str]) -> list[tuple[int, str]]:
+    """(index, variant) of every run: the variants in turn, so each gets its share."""
+    return [(i, variants[i % len(variants)]) for i in range(runs)]
+
+
 def report(outcomes: list[Outcome], wall: float) -> str:
     by_variant: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
@@ -257,7 +262,7 @@ def _soak(args: argparse.Namespace, variants: list[str], keep: Path) -> int:
             f"soak: mock {upstream}; variants: {', '.join(f'{v} {u}' for v, u in urls.items())}", flush=True
         )
         print(f"soak: {args.runs} runs, {args.jobs} at a time; output of failing runs in {keep}", flush=True)
-        plan = [(i, variants[i % len(variants)]) for i in range(args.runs)]
+        plan = plan_runs(args.runs, variants)
         started = time.perf_counter()
         outcomes, stopped = _run_all(plan, urls, keep, args)
         wall = time.perf_counter() - started
