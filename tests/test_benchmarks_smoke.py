@@ -106,7 +106,7 @@ def test_every_row_is_answered_and_both_load_generators_send_it() -> None:
         assert (reply.status, reply.body.decode("utf-8")) == (scen.status, bodies[scen.key]), scen.label
     with serve() as mock:  # the fixtures, as the mocks of the benchmark hold them (and 20 more each)
         for scen in SCENARIOS:  # pyload's own requests (its command line is the first test's)
-            sent = asyncio.run(pyload.run(mock.url, scen, TOKEN_A, connections=2, duration=0.05))
+            sent = asyncio.run(pyload.run(mock.url, scen, TOKEN_A, connections=1, duration=0.02))
             assert sent["requests"] and not sent["errors_status"] and not sent["errors_socket"], sent
         if wrk_path() is not None:
             # wrk runs whole seconds: every row's Lua script at once, in one second.
