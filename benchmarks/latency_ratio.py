@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mock_server.testing import serve
+from mock_server.testing import MockStartError, serve, wait_for_ready_file
 
 from .common import ROOT, TOKEN_A, TOKEN_B
 
@@ -71,15 +71,13 @@ def _variant_proxy(
     command += ["--latency-ms", f"{latency_ms:g}", "--variant", "plain", "--variant", "latency"]
     log = (folder / "variants.log").open("ab")
     process = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if ready.exists() and ready.read_text(encoding="utf-8").strip():
-            return process, json.loads(ready.read_text(encoding="utf-8"))
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"latency_ratio: the variant proxy did not start (log: {folder / 'variants.log'})")
+    try:
+        urls = wait_for_ready_file(ready, process, log_path=folder / "variants.log", what="the variant proxy")
+    except MockStartError as error:
+        process.kill()
+        process.wait()
+        raise SystemExit(f"latency_ratio: {error}") from None
+    return process, json.loads(urls)
 
 
 def main(argv: list[str] | None = None) -> int:

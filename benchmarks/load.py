@@ -70,6 +70,11 @@ def wrk_version() -> str:
     return " ".join(text.split()[:2])
 
 
+def wrk_seconds(duration: float) -> int:
+    """How long wrk runs for `duration`: it takes whole seconds, at least one (`-d 0s` is refused)."""
+    return max(1, round(duration))
+
+
 def run_wrk(
     base_url: str,
     scenario: Scenario,
@@ -83,7 +88,7 @@ def run_wrk(
     path = wrk_path()
     if path is None:
         raise LoadError("wrk is not installed (apt-get install wrk)")
-    seconds = max(1, round(duration))  # wrk takes whole seconds
+    seconds = wrk_seconds(duration)
     command = [
         *pin_prefix(1, pin),
         path,

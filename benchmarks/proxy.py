@@ -7,7 +7,7 @@ checks, proxy forwarding only) for `--rounds` rounds so that drift on a shared
 machine hits all three alike: the mock as `make mock` serves it, `contacts-proxy`
 in front of it, and `contacts-proxy --no-check` in front of it (the cost of the
 extra hop alone). Prints req/s, p50 latency and the ratios. wrk when installed,
-else benchmarks/pyload.py. Only 127.0.0.1.
+else benchmarks/pyload.py (`--generator` chooses). Only 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -40,8 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2, help="alternating measurements per row and target")
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, of {', '.join(ROWS)}")
+    parser.add_argument(
+        "--generator",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator: wrk, the Python fallback, or auto (wrk when installed)",
+    )
     args = parser.parse_args(argv)
-    generator = "wrk" if wrk_path() else "python"
+    if args.generator == "wrk" and wrk_path() is None:
+        parser.error("--generator wrk: wrk is not installed (apt-get install wrk)")
+    generator = args.generator if args.generator != "auto" else ("wrk" if wrk_path() else "python")
     rows = [s for s in SCENARIOS if s.key in args.rows.split(",")]
     ready = ("GET", "/__admin/health", {})
     with ServerPool() as pool:

@@ -59,11 +59,11 @@ from .common import (
     machine_summary,
     pin_prefix,
 )
-from .load import LoadError, LoadResult, run_load, wrk_path, wrk_version
+from .load import LoadError, LoadResult, run_load, wrk_path, wrk_seconds, wrk_version
 from .logcost import cost as log_cpu_cost
 from .logcost import load_both_at_once, slices_for
 from .scale import SCALE_QUERIES, ScaleResult, run_scale
-from .scenarios import SCENARIOS, Scenario, body_for
+from .scenarios import SCENARIO_KEYS, SCENARIOS, Scenario, body_for
 from .servers import (
     Server,
     ServerError,
@@ -100,6 +100,7 @@ class Config:
     scale_budget: float
     profiles: tuple[str, ...]
     suite_selection: tuple[str, ...]
+    rows: tuple[str, ...]  # keys of the HTTP rows to measure (scenarios.py), in their own order
     generator: str
     skip_prism: bool
     prism_version: str
@@ -145,6 +146,17 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     )
     parser.add_argument("--profiles", help="suite profiles to time, comma-separated (default quick,thorough)")
     parser.add_argument(
+        "--suite-test",
+        action="append",
+        metavar="PATH",
+        help="time only these tests (a path or node id under contract_tests; repeatable; default the "
+        "whole suite, with --tiny contract_tests/test_search.py)",
+    )
+    parser.add_argument(
+        "--rows",
+        help=f"HTTP rows to measure, comma-separated, of {','.join(SCENARIO_KEYS)} (default all)",
+    )
+    parser.add_argument(
         "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
     )
     parser.add_argument("--skip-prism", action="store_true", help="do not install or run Prism")
@@ -187,6 +199,10 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     connections = int(pick(args.connections, 8, 50))
     if duration <= 0 or warmup < 0 or connections < 1 or args.threads < 1 or args.rounds < 1:
         parser.error("--duration, --connections, --threads, --rounds must be positive, --warmup not negative")
+    rows = tuple(key.strip() for key in (args.rows or ",".join(SCENARIO_KEYS)).split(",") if key.strip())
+    unknown = [key for key in rows if key not in SCENARIO_KEYS]
+    if unknown or not rows:
+        parser.error(f"--rows: {', '.join(unknown) or 'none given'}; choose from {', '.join(SCENARIO_KEYS)}")
     if args.generator == "wrk" and wrk_path() is None:
         parser.error("--generator wrk: wrk is not installed (apt-get install wrk)")
     return Config(
@@ -199,7 +215,10 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         sizes=pick(args.sizes, (100, 1000), (100, 10_000, 100_000)),
         scale_budget=float(pick(args.scale_budget, 0.05, 2.0)),
         profiles=profiles,
-        suite_selection=("contract_tests/test_search.py",) if args.tiny else ("contract_tests",),
+        suite_selection=tuple(
+            args.suite_test or (("contract_tests/test_search.py",) if args.tiny else ("contract_tests",))
+        ),
+        rows=tuple(key for key in SCENARIO_KEYS if key in rows),
         generator=args.generator if args.generator != "auto" else ("wrk" if wrk_path() else "python"),
         skip_prism=args.skip_prism,
         prism_version=args.prism_version,
@@ -312,7 +331,7 @@ def run_http(config: Config, work_dir: Path, notes: list[str], problems: list[st
     prism = None if config.skip_prism else ensure_prism(config.prism_version, notes)
     if config.skip_prism:
         notes.append("Prism skipped (--skip-prism).")
-    rows = [HttpRow(scen) for scen in SCENARIOS]
+    rows = [HttpRow(scen) for scen in SCENARIOS if scen.key in config.rows]
     rss: dict[str, tuple[float, float]] = {}
     names: list[str] = []
     for round_no in range(config.rounds):
@@ -665,8 +684,14 @@ def header_lines(config: Config, argv: Sequence[str]) -> list[str]:
     if "http" in config.sections:
         pinned = bool(pin_prefix(0, config.pin))
         lines.append(
-            f"http: {config.duration:g} s per row and server after {config.warmup:g} s of warm-up, "
-            f"{config.connections} connections"
+            f"http: {config.duration:g} s per row and server"
+            + (
+                f" (wrk takes whole seconds: {wrk_seconds(config.duration)} s)"
+                if config.generator == "wrk" and wrk_seconds(config.duration) != config.duration
+                else ""
+            )
+            + f" after {config.warmup:g} s of warm-up, {config.connections} connections"
+            + ("" if config.rows == SCENARIO_KEYS else f", rows {','.join(config.rows)} only")
             + (f", median of {config.rounds} rounds (fresh servers each)" if config.rounds > 1 else "")
             + (f", {config.threads} wrk thread(s)" if config.generator == "wrk" else "")
             + (

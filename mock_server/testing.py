@@ -50,7 +50,7 @@ from .protocol import guarded_protocol
 from .spec import DEFAULT_SPEC_PATH, load_spec
 from .state import MockState
 
-__all__ = ["MockStartError", "MockTransport", "RunningMock", "free_port", "serve"]
+__all__ = ["MockStartError", "MockTransport", "RunningMock", "free_port", "serve", "wait_for_ready_file"]
 
 Mode = Literal["thread", "subprocess", "in-process"]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -350,7 +350,7 @@ class serve(contextlib.ContextDecorator):
                 env=dict(self.env) if self.env is not None else None,
             )
             stack.callback(_stop, process)
-            url = _wait_for_ready_file(ready_file, process, self.timeout, log_path)
+            url = wait_for_ready_file(ready_file, process, self.timeout, log_path=log_path)
             yield RunningMock(
                 url,
                 self._expected_tokens(),
@@ -375,9 +375,21 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _wait_for_ready_file(
-    ready_file: Path, process: subprocess.Popen[bytes], timeout: float, log_path: Path
+def wait_for_ready_file(
+    ready_file: Path,
+    process: subprocess.Popen[bytes],
+    timeout: float = 60.0,
+    *,
+    log_path: Path | None = None,
+    what: str = "the mock",
 ) -> str:
+    """The text of `ready_file` once `process` has written it whole (ending in a newline), stripped.
+
+    The one "started and listening" handshake of this project: a server binds its port(s) (port 0),
+    then writes its ready file ending in "\\n" (`python -m mock_server --ready-file`, `python -m
+    soak.servers`); whoever started it waits here. Raises :class:`MockStartError` naming `what`
+    when the process exits first (with the tail of `log_path`, if given) or after `timeout` seconds.
+    """
     deadline = time.monotonic() + timeout
     while True:
         with contextlib.suppress(FileNotFoundError):
@@ -385,10 +397,11 @@ def _wait_for_ready_file(
             if text.endswith("\n"):  # written whole
                 return text.strip()
         if process.poll() is not None:
-            tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-            raise MockStartError(f"the mock exited with {process.returncode}:\n{tail}")
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:] if log_path else ""
+            raise MockStartError(f"{what} exited with {process.returncode}:\n{tail}".rstrip())
         if time.monotonic() > deadline:
-            raise MockStartError(f"the mock wrote no ready file within {timeout} s; see {log_path}")
+            see = f"; see {log_path}" if log_path else ""
+            raise MockStartError(f"{what} wrote no ready file within {timeout} s{see}")
         time.sleep(0.02)
 
 

@@ -7,7 +7,8 @@ Starts the mock once (over HTTP, on a free loopback port) and one process
 serving every variant of `soak/variants.py` in front of it, then runs the
 contract suite (`pytest contract_tests --profile quick`) `--runs` times, the
 variants in turn, `--jobs` runs at a time (each with `--workers 1` unless
-the extra arguments say otherwise). Every run must pass: a run that
+the extra arguments say otherwise; test paths or node ids among them, such as
+`contract_tests/test_crud.py`, replace `contract_tests`). Every run must pass: a run that
 reports a contract violation on these correct servers is a *false alarm*; a run
 that ends inconclusive (exit 75) is counted apart. Prints, per variant, runs,
 false alarms, inconclusive runs and the slowest run, and keeps the output of
@@ -38,7 +39,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from mock_server.testing import serve
+from mock_server.testing import MockStartError, serve, wait_for_ready_file
 
 from .variants import VARIANTS
 
@@ -120,17 +121,6 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _wait_for(path: Path, process: subprocess.Popen[bytes], what: str, timeout: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text(encoding="utf-8").strip():
-            return path.read_text(encoding="utf-8").strip()
-        if process.poll() is not None:
-            raise SystemExit(f"soak: {what} exited with {process.returncode} before it was ready")
-        time.sleep(0.05)
-    raise SystemExit(f"soak: {what} was not ready within {timeout:.0f} s")
-
-
 @contextmanager
 def _process(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("ab") as out:
@@ -147,8 +137,15 @@ def _process(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]
                 process.wait(timeout=10)
 
 
+def suite_paths(extra: list[str]) -> list[str]:
+    """What each run collects: `contract_tests`, unless the extra arguments name test paths or node
+    ids of their own (`contract_tests/test_crud.py`, `...::test_name`), which then replace it."""
+    named = [a for a in extra if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
+    return [] if named else ["contract_tests"]
+
+
 def run_suite(index: int, variant: str, url: str, keep: Path, extra: list[str], runs: Runs) -> Outcome:
-    command = [sys.executable, "-m", "pytest", "contract_tests", "-p", "no:cacheprovider", "-q"]
+    command = [sys.executable, "-m", "pytest", *suite_paths(extra), "-p", "no:cacheprovider", "-q"]
     command += ["--profile", "quick", "--base-url", url, "--token", TOKEN_A, "--other-org-token", TOKEN_B]
     # One process per run unless told otherwise: --jobs already runs suites side by side.
     command += extra if any(a.startswith("--workers") for a in extra) else ["--workers", "1", *extra]
@@ -175,6 +172,11 @@ def run_suite(index: int, variant: str, url: str, keep: Path, extra: list[str], 
         log = keep / f"run-{index:04d}-{variant}.log"
         log.write_text(output, encoding="utf-8")
     return Outcome(index, variant, seconds, code, summary, log)
+
+
+def plan_runs(runs: int, variants: list[str]) -> list[tuple[int, str]]:
+    """(index, variant) of every run: the variants in turn, so each gets its share."""
+    return [(i, variants[i % len(variants)]) for i in range(runs)]
 
 
 def report(outcomes: list[Outcome], wall: float) -> str:
@@ -249,12 +251,18 @@ def _soak(args: argparse.Namespace, variants: list[str], keep: Path) -> int:
         for variant in variants:
             command += ["--variant", variant]
         proxy = stack.enter_context(_process(command, keep / "variants.log"))
-        urls: dict[str, str] = json.loads(_wait_for(proxy_ready, proxy, "the variant servers"))
+        try:
+            ready = wait_for_ready_file(
+                proxy_ready, proxy, log_path=keep / "variants.log", what="the variant servers"
+            )
+        except MockStartError as error:
+            raise SystemExit(f"soak: {error}") from None
+        urls: dict[str, str] = json.loads(ready)
         print(
             f"soak: mock {upstream}; variants: {', '.join(f'{v} {u}' for v, u in urls.items())}", flush=True
         )
         print(f"soak: {args.runs} runs, {args.jobs} at a time; output of failing runs in {keep}", flush=True)
-        plan = [(i, variants[i % len(variants)]) for i in range(args.runs)]
+        plan = plan_runs(args.runs, variants)
         started = time.perf_counter()
         outcomes, stopped = _run_all(plan, urls, keep, args)
         wall = time.perf_counter() - started

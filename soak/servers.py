@@ -2,7 +2,8 @@
 
     python -m soak.servers --upstream URL --ready-file F [--variant NAME ...] [--latency-ms 40]
 
-Writes F (JSON: variant -> URL) once every port listens. The `busy` variant
+Writes F (JSON: variant -> URL, then a newline: mock_server.testing.wait_for_ready_file)
+once every port listens. The `busy` variant
 also runs another client writing in organization A (`--token`). The `independent`
 variant is no proxy: it serves `tests/independent` (its own data, seeded from
 `fixtures/seed.json`, the same tokens).
@@ -61,7 +62,7 @@ async def serve(upstream: str, variants: list[str], ready_file: Path, latency_ms
     writer = asyncio.create_task(busy_writer(upstream, token, stop)) if "busy" in variants else None
     while not all(server.started for server in servers):
         await asyncio.sleep(0.05)
-    ready_file.write_text(json.dumps(urls), encoding="utf-8")
+    ready_file.write_text(json.dumps(urls) + "\n", encoding="utf-8")  # the newline: written whole
     try:
         await asyncio.gather(*tasks)
     finally:

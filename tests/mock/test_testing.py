@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from mockkit import COLLECTION, ORG_A, TOKEN_A, TOKEN_B
 
 from mock_server import create_app
 from mock_server.options import MockOptions
-from mock_server.testing import MockStartError, MockTransport, RunningMock, serve
+from mock_server.testing import MockStartError, MockTransport, RunningMock, serve, wait_for_ready_file
 
 MODES = ["thread", "in-process", "subprocess"]
 
@@ -87,6 +89,30 @@ def test_a_mock_that_cannot_start_says_why(tmp_path: Path) -> None:
         pass
     with pytest.raises(MockStartError, match="exited with 2"), serve(spec=broken, mode="subprocess"):
         pass
+
+
+def test_wait_for_ready_file_waits_for_the_whole_line_and_says_who_failed(tmp_path: Path) -> None:
+    """The launcher's handshake, as other servers use it (soak.servers): a half-written file is
+    not ready; a process that exits first or never writes is reported by name, with its log."""
+    ready, log = tmp_path / "ready", tmp_path / "server.log"
+    log.write_text("bind failed\n", encoding="utf-8")
+    # Half a line first, the whole line 0.3 s later (as a server that writes in two pieces).
+    writer = "import pathlib, sys, time; p = pathlib.Path(sys.argv[1]); p.write_text('{1'); "
+    writer += "time.sleep(0.3); p.write_text('{1}\\n'); time.sleep(30)"
+    with subprocess.Popen([sys.executable, "-c", writer, str(ready)]) as process:
+        try:
+            assert wait_for_ready_file(ready, process, 30, what="the writer") == "{1}"
+        finally:
+            process.kill()
+    exits = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    with exits, pytest.raises(MockStartError, match=r"(?s)the variant servers exited with 3:.*bind failed"):
+        wait_for_ready_file(tmp_path / "never", exits, 30, log_path=log, what="the variant servers")
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as process:
+        try:
+            with pytest.raises(MockStartError, match=r"the mock wrote no ready file within 0\.2 s; see "):
+                wait_for_ready_file(tmp_path / "never", process, 0.2, log_path=log)
+        finally:
+            process.kill()
 
 
 @pytest.mark.parametrize(
