@@ -355,8 +355,9 @@ def varied_patch_bodies(
 
 # Ways a needle is shown to the server: the contract folds all of them alike (or the model says not).
 SHOWN = ("as-is", "upper", "lower", "casefold", "full-width", "swapcase")
-# Metacharacters of LIKE, GLOB and regular expressions, put into a needle where the data has none.
-WILDCARDS = ("%", "_", "%", "_", ".", ".*", "*", "?", "[", "\\", "^", "$")
+# Metacharacters of LIKE, GLOB and regular expressions, put into a needle where the data has none;
+# LIKE's three (its wildcards and its escape character) twice as often as the others.
+WILDCARDS = ("%", "_", "\\", "%", "_", "\\", ".", ".*", "*", "?", "[", "^", "$")
 
 
 _SHOWINGS = st.sampled_from((*SHOWN, "unaccented"))
@@ -426,15 +427,21 @@ def needles(draw: st.DrawFn, *groups: Sequence[str]) -> str:
     """A random substring of a source (a group is drawn first, then a source in it), shown folded
     or not, sometimes with a wildcard put in or its accents taken off.
 
-    Half the cuts are placed around a telling character of the source (`telling`), where
-    readings of the contract differ. Falls back to the whole source when the cut or the
-    showing is ambiguous to fold.
+    Half the sources are drawn among those of the group that hold a telling character
+    (`telling`), where readings of the contract differ, and three cuts in four are placed around
+    one of them, shown so that the readings part: folded or upper-cased where folding is not
+    lower-casing, half the time without accents where the character has one. Falls back to the
+    whole source when the cut or the showing is ambiguous to fold.
     """
     sources = [group for group in groups if group]
     group = sources[_pick(draw, len(sources))] if sources else ["x"]
-    source = group[_pick(draw, len(group))]
+    telling_sources = [text for text in group if any(telling(c) for c in text)]
+    if telling_sources and bool(draw(st.booleans())):
+        source = telling_sources[_pick(draw, len(telling_sources))]
+    else:
+        source = group[_pick(draw, len(group))]
     marks = [i for i, c in enumerate(source) if telling(c)]
-    aimed = bool(draw(st.booleans()))
+    aimed = not _sometimes(draw, 4)
     if marks and aimed:
         at = marks[_pick(draw, len(marks))]
         start = max(0, at - _pick(draw, 4))
@@ -444,9 +451,13 @@ def needles(draw: st.DrawFn, *groups: Sequence[str]) -> str:
         end = start + 1 + _pick(draw, min(len(source) - start, 24))
     cut = source[start:end]
     how = draw(_SHOWINGS)
-    if marks and aimed and fold(source[at]) != source[at].lower() and draw(st.booleans()):
-        # ß, ẞ, ς, final Σ: only a showing that changes them (SS, ss, σ) tells folding from lower().
-        how = draw(_FOLD_SHOWINGS)
+    if marks and aimed:
+        mark = source[at]
+        if fold(mark) != mark.lower():
+            # ß, ẞ, ς, final Σ: only a showing that changes them (SS, ss, σ) tells folding from lower().
+            how = draw(_FOLD_SHOWINGS)
+        elif _unaccented(mark) != mark and draw(st.booleans()):
+            how = "unaccented"  # é, ë, a combining mark: an accent-insensitive collation finds it bare
     needle = (_unaccented(cut) if how == "unaccented" else _shown(cut, how)).strip(WHITE_SPACE)
     if _sometimes(draw, 4) and needle:
         # A metacharacter in place of, or between, the needle's characters: a literal search finds
