@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -185,39 +186,64 @@ def _starts_cleanly(text: str) -> bool:
     return unicodedata.category(head)[0] != "M" and not ("\u1100" <= head <= "\u11ff")
 
 
+# Strategies that depend on nothing drawn are built once: Hypothesis validates every new
+# strategy object and works out its labels on first use, which cost about a tenth of the state
+# machine's CPU when they were built again for every value drawn (2026-11-30).
+
+
+@cache
+def _one_in(one_in: int) -> st.SearchStrategy[bool]:
+    return st.sampled_from([False] * (one_in - 1) + [True])
+
+
 def _sometimes(draw: st.DrawFn, one_in: int) -> bool:
     """True about once in `one_in` draws (integers() would favour its bounds far more often)."""
-    return bool(draw(st.sampled_from([False] * (one_in - 1) + [True])))
+    return bool(draw(_one_in(one_in)))
+
+
+_POOL_WORDS = {pool: st.sampled_from(words) for pool, words in POOLS.items()}
+_WORDS = st.sampled_from(sorted(POOLS)).flatmap(lambda pool: _POOL_WORDS[pool])
+_NAME_WORDS = st.lists(_WORDS, min_size=1, max_size=3)
+_NAME_GLUE = st.sampled_from(["", " ", "\u3000", "-"])
+_TEXT_WORDS = st.lists(_WORDS, max_size=5)
+_FILLERS = st.sampled_from(FILLERS)
+_PADDING = st.sampled_from(PADDING)
+_DOMAINS = st.sampled_from(DOMAINS)
+_ATOMS = st.lists(
+    st.text(alphabet=st.sampled_from("abcXYZ019" + ATEXT), min_size=1, max_size=6), min_size=1, max_size=3
+)
+_PHONES = st.one_of(st.none(), st.just(""), st.from_regex(r"\A\+?[0-9](?:[0-9 ()-]{0,29}[0-9])?\Z"))
+_PRESENCE = st.sampled_from(["value", "value", "absent"])
+_INDEX = st.integers(0, 2**16 - 1)
 
 
 def _words() -> st.SearchStrategy[str]:
-    return st.sampled_from(sorted(POOLS)).flatmap(lambda pool: st.sampled_from(POOLS[pool]))
+    return _WORDS
 
 
 @st.composite
 def person_names(draw: st.DrawFn, token: str | None, max_length: int = 100) -> str:
     """A name (unpadded): words from the pools, maybe the scope's token, sometimes exactly max_length."""
-    words = draw(st.lists(_words(), min_size=1, max_size=3))
+    words = draw(_NAME_WORDS)
     if token is not None:
         words.insert(draw(st.integers(0, len(words))), token)
-    name = draw(st.sampled_from(["", " ", "\u3000", "-"])).join(words).strip(WHITE_SPACE)
+    name = draw(_NAME_GLUE).join(words).strip(WHITE_SPACE)
     if not _starts_cleanly(name):
         name = f"{token or ''}Taro"
     if _sometimes(draw, 10):
         # At the bound in characters, filled up with a character of 1 to 4 bytes (2 UTF-16 units).
-        name = (name + draw(st.sampled_from(FILLERS)) * max_length)[:max_length]
+        name = (name + draw(_FILLERS) * max_length)[:max_length]
     return name[:max_length]
 
 
 @st.composite
 def emails(draw: st.DrawFn, token: str | None) -> str:
     """An address the spec's pattern admits: atext specials, mixed case, sometimes 254 characters long."""
-    alphabet = st.sampled_from("abcXYZ019" + ATEXT)
-    atoms = draw(st.lists(st.text(alphabet=alphabet, min_size=1, max_size=6), min_size=1, max_size=3))
+    atoms = draw(_ATOMS)
     if token is not None:
         atoms.insert(draw(st.integers(0, len(atoms))), token)
     local = ".".join(atoms)[:63].strip(".")
-    domain = draw(st.sampled_from(DOMAINS))
+    domain = draw(_DOMAINS)
     if _sometimes(draw, 8):
         # 254 characters exactly (the maximum): labels of at most 63 in front of the domain.
         missing, labels = 254 - len(local) - 1 - len(domain), []
@@ -233,12 +259,16 @@ def emails(draw: st.DrawFn, token: str | None) -> str:
 @st.composite
 def free_texts(draw: st.DrawFn, max_length: int) -> str:
     """A position or note: words from every pool, newlines and tabs in notes, sometimes at the bound."""
-    words = draw(st.lists(_words(), max_size=5))
+    words = draw(_TEXT_WORDS)
     glue = draw(st.sampled_from([" ", "", "\n", "、"] if max_length > 100 else [" ", "", "・"]))
     text = glue.join(words)[:max_length]
     if _sometimes(draw, 10):
-        text = (text + draw(st.sampled_from(FILLERS)) * max_length)[:max_length]
+        text = (text + draw(_FILLERS) * max_length)[:max_length]
     return text
+
+
+_POSITIONS = st.one_of(st.none(), free_texts(100))
+_NOTES = st.one_of(st.none(), free_texts(2000))
 
 
 @st.composite
@@ -273,21 +303,21 @@ def varied_create_bodies(draw: st.DrawFn, token: str, companies: Sequence[str]) 
     named = token if email is None or email_token is None else draw(st.sampled_from([token, None]))
     first, last = draw(varied_names(named))
     body: dict[str, Any] = {
-        "first_name": draw(st.sampled_from(PADDING)) + first + draw(st.sampled_from(PADDING)),
-        "last_name": draw(st.sampled_from(PADDING)) + last + draw(st.sampled_from(PADDING)),
+        "first_name": draw(_PADDING) + first + draw(_PADDING),
+        "last_name": draw(_PADDING) + last + draw(_PADDING),
     }
     if email is not None or draw(st.booleans()):
         body["email"] = email
     values: dict[str, st.SearchStrategy[Any]] = {
-        "phone": st.one_of(st.none(), st.just(""), st.from_regex(r"\A\+?[0-9](?:[0-9 ()-]{0,29}[0-9])?\Z")),
-        "position": st.one_of(st.none(), free_texts(100)),
+        "phone": _PHONES,
+        "position": _POSITIONS,
         "company_id": st.one_of(
             st.sampled_from(list(companies)), st.sampled_from(list(companies)), st.none()
         ),
-        "note": st.one_of(st.none(), free_texts(2000)),
+        "note": _NOTES,
     }
     for name, strategy in values.items():
-        if draw(st.sampled_from(["value", "value", "absent"])) == "value":
+        if draw(_PRESENCE) == "value":
             body[name] = draw(strategy)
     return body
 
@@ -325,8 +355,14 @@ def varied_patch_bodies(
 
 # Ways a needle is shown to the server: the contract folds all of them alike (or the model says not).
 SHOWN = ("as-is", "upper", "lower", "casefold", "full-width", "swapcase")
-# Metacharacters of LIKE, GLOB and regular expressions, put into a needle where the data has none.
-WILDCARDS = ("%", "_", "%", "_", ".", ".*", "*", "?", "[", "\\", "^", "$")
+# Metacharacters of LIKE, GLOB and regular expressions, put into a needle where the data has none;
+# LIKE's three (its wildcards and its escape character) twice as often as the others.
+WILDCARDS = ("%", "_", "\\", "%", "_", "\\", ".", ".*", "*", "?", "[", "^", "$")
+
+
+_SHOWINGS = st.sampled_from((*SHOWN, "unaccented"))
+_FOLD_SHOWINGS = st.sampled_from(("upper", "casefold"))
+_WILDCARDS = st.sampled_from(WILDCARDS)
 
 
 def _shown(text: str, how: str) -> str:
@@ -364,7 +400,7 @@ def _pick(draw: st.DrawFn, size: int) -> int:
     between machine runs; a draw whose bounds follow them would make Hypothesis see "inconsistent
     data generation" for the same choices.
     """
-    return int(draw(st.integers(0, 2**16 - 1))) % max(1, size)
+    return int(draw(_INDEX)) % max(1, size)
 
 
 LIKE_AND_REGEX = set("%_\\[]*.?^$+(){}|")
@@ -391,15 +427,21 @@ def needles(draw: st.DrawFn, *groups: Sequence[str]) -> str:
     """A random substring of a source (a group is drawn first, then a source in it), shown folded
     or not, sometimes with a wildcard put in or its accents taken off.
 
-    Half the cuts are placed around a telling character of the source (`telling`), where
-    readings of the contract differ. Falls back to the whole source when the cut or the
-    showing is ambiguous to fold.
+    Half the sources are drawn among those of the group that hold a telling character
+    (`telling`), where readings of the contract differ, and three cuts in four are placed around
+    one of them, shown so that the readings part: folded or upper-cased where folding is not
+    lower-casing, half the time without accents where the character has one. Falls back to the
+    whole source when the cut or the showing is ambiguous to fold.
     """
     sources = [group for group in groups if group]
     group = sources[_pick(draw, len(sources))] if sources else ["x"]
-    source = group[_pick(draw, len(group))]
+    telling_sources = [text for text in group if any(telling(c) for c in text)]
+    if telling_sources and bool(draw(st.booleans())):
+        source = telling_sources[_pick(draw, len(telling_sources))]
+    else:
+        source = group[_pick(draw, len(group))]
     marks = [i for i, c in enumerate(source) if telling(c)]
-    aimed = bool(draw(st.booleans()))
+    aimed = not _sometimes(draw, 4)
     if marks and aimed:
         at = marks[_pick(draw, len(marks))]
         start = max(0, at - _pick(draw, 4))
@@ -408,16 +450,20 @@ def needles(draw: st.DrawFn, *groups: Sequence[str]) -> str:
         start = _pick(draw, len(source))
         end = start + 1 + _pick(draw, min(len(source) - start, 24))
     cut = source[start:end]
-    how = draw(st.sampled_from((*SHOWN, "unaccented")))
-    if marks and aimed and fold(source[at]) != source[at].lower() and draw(st.booleans()):
-        # ß, ẞ, ς, final Σ: only a showing that changes them (SS, ss, σ) tells folding from lower().
-        how = draw(st.sampled_from(("upper", "casefold")))
+    how = draw(_SHOWINGS)
+    if marks and aimed:
+        mark = source[at]
+        if fold(mark) != mark.lower():
+            # ß, ẞ, ς, final Σ: only a showing that changes them (SS, ss, σ) tells folding from lower().
+            how = draw(_FOLD_SHOWINGS)
+        elif _unaccented(mark) != mark and draw(st.booleans()):
+            how = "unaccented"  # é, ë, a combining mark: an accent-insensitive collation finds it bare
     needle = (_unaccented(cut) if how == "unaccented" else _shown(cut, how)).strip(WHITE_SPACE)
     if _sometimes(draw, 4) and needle:
         # A metacharacter in place of, or between, the needle's characters: a literal search finds
         # only text that has it; LIKE, GLOB or a regex would also find the text around it.
         at = _pick(draw, len(needle) + 1)
-        wildcard = draw(st.sampled_from(WILDCARDS))
+        wildcard = draw(_WILDCARDS)
         replace = draw(st.booleans()) and at < len(needle)
         needle = needle[:at] + wildcard + needle[at + (1 if replace else 0) :]
     if not needle or not unambiguous(needle) or needle != needle.strip(WHITE_SPACE):

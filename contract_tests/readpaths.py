@@ -142,6 +142,25 @@ class ReadPaths:
         reads.append(self.search(data, searched_forms(contact), subject=contact))
         self.read(reads)
 
+    def live(self, data: st.DataObject, label: str) -> Contact:
+        """One of the run's live contacts, drawn (the caller knows there is one)."""
+        contacts = list(self.model.contacts.values())
+        return contacts[_index(data, len(contacts), label)]
+
+    def searches(self, data: st.DataObject) -> list[Read]:
+        """Searches of the run's data away from any write: a needle from a live contact's searched
+        forms, and one from what search must not look at or from the run's other contacts. Search
+        is the read path whose readings of the contract differ most (folding, accents, LIKE and
+        escapes, fields looked at), so it gets needles of its own, not only one per write."""
+        subject = self.live(data, "searched contact")
+        others = [
+            f for c in self.model.contacts.values() if c["id"] != subject["id"] for f in searched_forms(c)
+        ]
+        return [
+            self.search(data, searched_forms(subject), subject=subject),
+            self.search(data, unsearched_fields(subject), others, subject=subject),
+        ]
+
     # ------------------------------------------------------------------ the read paths
 
     def read(self, reads: Sequence[Read]) -> None:

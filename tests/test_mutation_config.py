@@ -8,6 +8,7 @@ when a function changes), a report that counts wrong.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 from pathlib import Path
@@ -36,20 +37,23 @@ def test_every_skipped_function_exists_in_a_mutated_file() -> None:
         assert entry.reason.strip(), entry.function
 
 
+@functools.cache
+def _mutants(path: str, function: str) -> dict[str, report.Mutation]:
+    """The mutants of one function; both tables below list some of the same functions."""
+    return report.generate(path, function)
+
+
 @pytest.mark.parametrize("table", ["equivalent", "left_open"])
 def test_every_equivalent_names_an_existing_mutant_with_its_mutation(table: str) -> None:
     equivalents = report.load_equivalents(table=table)
     in_scope = scope.in_scope()
-    by_function: dict[tuple[str, str], dict[str, report.Mutation]] = {}
     for entry in equivalents:
         assert entry.reason.strip() and "\n" not in entry.reason, f"{entry.mutant}: one line of reason"
         module, _, _ = entry.mutant.partition(".x")
         path = module.replace(".", "/") + ".py"
         function = scope.function_of(entry.mutant)
         assert function in in_scope.get(path, []), f"{entry.mutant}: not a function in scope"
-        if (path, function) not in by_function:
-            by_function[(path, function)] = report.generate(path, function)
-        mutants = by_function[(path, function)]
+        mutants = _mutants(path, function)
         assert entry.mutant in mutants, f"{entry.mutant}: no such mutant (the function changed?)"
         assert mutants[entry.mutant].text == entry.mutation, (
             f"{entry.mutant} is now {mutants[entry.mutant].text!r}, listed as {entry.mutation!r}"
