@@ -1,7 +1,8 @@
 """The contract under load, end to end: Locust against a served mock, alone and distributed.
 
-Each run is short (about 10 s of load, a few users): enough for a thousand or more
-checked answers against the mock, and for the planted lost-update bug to show.
+Each run is short (a few seconds of load, a few users): enough for hundreds of checked
+answers against the mock, and for the planted lost-update bug to show (30 times in 4 s on
+2026-11-30). The CPU a run costs is its length: the users send as fast as the mock answers.
 No assertion depends on speed (the machine is shared): only on what was checked.
 """
 
@@ -29,7 +30,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("locust")]
 # server applied it and before the user counted it (seen on 2026-11-30 in a single-process run:
 # created 209, deleted 208, removed at the end 0, nothing left on the server), and the exact
 # counts below would then be off by one for no fault of the server.
-USERS = ["--users", "8", "--spawn-rate", "8", "--time", "10s", "--stop-timeout", "10"]
+#
+# 5 s: Locust starts its run-time clock from gevent's cached loop time, which stands still while
+# Locust imports the locustfile, so a run loads the target for less than its --time (4.2 s of a 5 s
+# run, 0.7 s of a 3 s run on a busy machine: 2026-11-30); 5 s leaves seconds of load either way.
+# (A master starts its clock once its workers are there, on a fresh loop time: all of it is load.)
+RUN_TIME = "5s"
+USERS = ["--users", "8", "--spawn-rate", "8", "--time", RUN_TIME, "--stop-timeout", "10"]
 
 
 def assert_clean(run_output: str, report: dict[str, object], *, exact_counts: bool = True) -> None:
@@ -48,10 +55,10 @@ def test_against_the_mock_the_contract_holds_under_load(tmp_path: Path) -> None:
     run = run_load(tmp_path / "report.json", *USERS)
     assert run.code == 0, run.output[-6000:]
     assert_clean(run.output, run.report)
-    # Every answer is checked. How many there are depends on the machine (1,400 to 2,100 in 10 s
-    # on a quiet one, see docs/load.md): the floor only says the load was real, never how fast.
-    assert run.report["checked"] >= 300, run.report
-    assert run.report["created"] > 50, run.report
+    # Every answer is checked. How many there are depends on the machine (1,461 in a 5 s run,
+    # 2026-11-30, load 6): the floor only says the load was real, never how fast.
+    assert run.report["checked"] >= 100, run.report
+    assert run.report["created"] > 20, run.report
     assert "contract held" in run.output
     # Locust's own statistics agree: no failure of any kind.
     aggregated = [line for line in run.output.splitlines() if line.strip().startswith("Aggregated")]
@@ -80,7 +87,7 @@ def test_one_master_and_two_workers_are_clean_and_leave_nothing_behind(tmp_path:
     # (seen twice on 2026-11-30: 2 off, once each way); what must hold is the server's own truth,
     # checked from outside by make load: nothing of the run is left.
     assert_clean(run.output, run.report, exact_counts=False)
-    assert run.report["checked"] >= 300, run.report
+    assert run.report["checked"] >= 100, run.report
 
 
 def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
@@ -112,7 +119,7 @@ def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while "All users spawned" not in Path(log.name).read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(4)  # mid-run: contacts exist, requests are in flight
+        time.sleep(1.5)  # mid-run: contacts exist (asserted below), requests are in flight
         for child in psutil.Process(script.pid).children():
             if "locust" in " ".join(child.cmdline()):
                 child.send_signal(signal.SIGINT)
@@ -145,8 +152,9 @@ def test_read_only_mode_only_reads_and_the_rate_cap_holds(tmp_path: Path) -> Non
         if line.startswith(("GET ", "POST ", "PATCH ", "DELETE "))
     ]
     assert rows and set(rows) == {"GET"}, rows
-    # At most 40 requests per second over the whole run (10 s of load, plus one slot).
-    assert run.report["checked"] <= 40 * 11, run.report
+    # At most 40 requests per second over the whole run (at most RUN_TIME of load, plus one slot);
+    # uncapped, these users check over 250 answers a second.
+    assert run.report["checked"] <= 40 * (int(RUN_TIME.rstrip("s")) + 1), run.report
 
 
 def test_an_unreachable_target_is_counted_apart_and_is_no_violation(tmp_path: Path) -> None:
@@ -157,8 +165,9 @@ def test_an_unreachable_target_is_counted_apart_and_is_no_violation(tmp_path: Pa
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-        # 6 s: on a busy machine Locust's start-up took most of a 3 s run, and no request was sent.
-        options = ["-u", "2", "-r", "2", "-t", "6s", "--host", f"http://127.0.0.1:{port}"]
+        # Not shorter than RUN_TIME: on a busy machine Locust's start-up took most of a 3 s run (see
+        # RUN_TIME), and no request was sent.
+        options = ["-u", "2", "-r", "2", "-t", RUN_TIME, "--host", f"http://127.0.0.1:{port}"]
         result = subprocess.run(
             [*locust, *options, "--contract-report", str(report)],
             cwd=ROOT,
