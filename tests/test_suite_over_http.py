@@ -1,4 +1,4 @@
-"""The contract suite, in its own process, against the mock served over real HTTP by uvicorn.
+"""The contract suite against the mock served over real HTTP by uvicorn, as a QA engineer runs it.
 
 The in-process run (`pytest contract_tests`) already proves the suite passes
 against the mock; this run proves the over-HTTP path: `--base-url` and the
@@ -6,23 +6,23 @@ tokens as a QA engineer passes them, a real HTTP client, a second organization
 and the cleanup ledger. The schemathesis and state-machine modules exercise
 nothing HTTP-specific beyond what the others do, so they stay in-process (they
 were 40 s of the 38+ s this file used to cost).
+
+The run is a nested session of this process (tests/suite/over_http.py), not a
+process of its own: the suite's client still talks to the mock over sockets,
+and the interpreter start and imports (about 2 s of CPU) bought nothing it checks.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from mock_server.testing import serve
+from tests.selections import SUITE_WITHOUT_GENERATED
+from tests.suite.over_http import run_suite_over_http
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -31,40 +31,15 @@ def served_mock() -> Iterator[str]:
         yield mock.url
 
 
-def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 def test_the_suite_passes_against_the_mock_over_http(served_mock: str) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "contract_tests",
-            "--ignore=contract_tests/test_schema.py",
-            "--ignore=contract_tests/test_stateful.py",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "-W",
-            "error",
-            "--base-url",
-            served_mock,
-            "--token",
-            "dev-token-org-a",
-            "--other-org-token",
-            "dev-token-org-b",
-        ],
-        cwd=ROOT,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = run_suite_over_http(
+        served_mock,
+        *SUITE_WITHOUT_GENERATED,
+        token="dev-token-org-a",
+        other_org_token="dev-token-org-b",
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
+    output = result.output
+    assert result.exit_code == 0, output[-6000:]
+    assert "target: live deployment " + served_mock in output, output[-3000:]
     assert "0 left behind" in output, output[-3000:]
     assert " skipped" not in output.splitlines()[-1], output[-3000:]
