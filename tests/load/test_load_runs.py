@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,36 +18,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import ROOT, SCRIPT, clean_env, run_load
+from .conftest import ROOT, SCRIPT, USERS, assert_clean, clean_env, run_load
 
 # One Locust run at a time (each is a mock, a master and workers at full speed): run side by side on
-# two cores they starved each other's users of answers.
+# two cores they starved each other's users of answers. The two light runs (a rate cap, a target
+# that refuses every connection) are in test_light_runs.py, outside the group: in `make test` they
+# run beside these on another worker instead of adding their ~10 s each to this group's chain.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("locust")]
-
-# A graceful stop (--stop-timeout, passed on to the workers by the master): each user finishes its
-# task before on_stop. Locust's default kills users at once, which can cut a request off after the
-# server applied it and before the user counted it (seen on 2026-11-30 in a single-process run:
-# created 209, deleted 208, removed at the end 0, nothing left on the server), and the exact
-# counts below would then be off by one for no fault of the server.
-#
-# 5 s: Locust starts its run-time clock from gevent's cached loop time, which stands still while
-# Locust imports the locustfile, so a run loads the target for less than its --time (4.2 s of a 5 s
-# run, 0.7 s of a 3 s run on a busy machine: 2026-11-30); 5 s leaves seconds of load either way.
-# (A master starts its clock once its workers are there, on a fresh loop time: all of it is load.)
-RUN_TIME = "5s"
-USERS = ["--users", "8", "--spawn-rate", "8", "--time", RUN_TIME, "--stop-timeout", "10"]
-
-
-def assert_clean(run_output: str, report: dict[str, object], *, exact_counts: bool = True) -> None:
-    assert report["violations"] == {}, run_output[-6000:]
-    assert report["target_errors"] == {}, run_output[-6000:]
-    assert report["user_errors"] == 0, run_output[-6000:]
-    assert report["left_behind"] == [], report
-    if exact_counts:
-        assert report["created"] == report["deleted_by_users"] + report["removed_at_end"], report  # type: ignore[operator]
-    assert f"make load: 0 contacts of run {report['run_tag']} left on the server" in run_output, run_output[
-        -3000:
-    ]
 
 
 def test_against_the_mock_the_contract_holds_under_load(tmp_path: Path) -> None:
@@ -132,56 +108,3 @@ def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
     assert data["left_behind"] == [], data
     assert f"make load: 0 contacts of run {data['run_tag']} left on the server" in output, output[-3000:]
     assert code in (0, 2), output[-6000:]  # an interrupted run is not a violation
-
-
-def test_read_only_mode_only_reads_and_the_rate_cap_holds(tmp_path: Path) -> None:
-    run = run_load(
-        tmp_path / "report.json",
-        *USERS,
-        "--",
-        "--contract-read-only",
-        "--contract-rate",
-        "40",
-    )
-    assert run.code == 0, run.output[-6000:]
-    assert_clean(run.output, run.report)
-    assert run.report["created"] == 0 and run.report["checked"] > 50, run.report
-    rows = [
-        line.split()[0]
-        for line in run.output.splitlines()
-        if line.startswith(("GET ", "POST ", "PATCH ", "DELETE "))
-    ]
-    assert rows and set(rows) == {"GET"}, rows
-    # At most 40 requests per second over the whole run (at most RUN_TIME of load, plus one slot);
-    # uncapped, these users check over 250 answers a second.
-    assert run.report["checked"] <= 40 * (int(RUN_TIME.rstrip("s")) + 1), run.report
-
-
-def test_an_unreachable_target_is_counted_apart_and_is_no_violation(tmp_path: Path) -> None:
-    report = tmp_path / "report.json"
-    locust = [sys.executable, "-m", "locust", "-f", "contract_tests/locustfile.py", "--headless"]
-    # A port held bound but not listening: every connection is refused, and no server started by a test
-    # running alongside can take it meanwhile (a port found free and let go could be taken).
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-        # Not shorter than RUN_TIME: on a busy machine Locust's start-up took most of a 3 s run (see
-        # RUN_TIME), and no request was sent.
-        options = ["-u", "2", "-r", "2", "-t", RUN_TIME, "--host", f"http://127.0.0.1:{port}"]
-        result = subprocess.run(
-            [*locust, *options, "--contract-report", str(report)],
-            cwd=ROOT,
-            env={**clean_env(), "CONTRACT_TOKEN": "token-of-nobody"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    output = result.stdout + result.stderr
-    assert result.returncode == 2, output[-4000:]  # no verdict: neither 0 nor 1
-    data = json.loads(report.read_text())
-    assert data["violations"] == {} and data["target_errors"].get("unreachable", 0) > 0, data
-    assert "target[unreachable] no contract verdict" in output  # Locust's failure table
-    assert data["left_behind"] == [
-        "unknown: the target did not answer the final check (TargetUnreachable)"
-    ], data
-    assert "token-of-nobody" not in output
