@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, RUN_TIME, USERS, assert_clean, clean_env, run_load
+from .conftest import ROOT, RUN_TIME, USERS, assert_clean, clean_env, make_load, run_load
 
 pytestmark = pytest.mark.slow
 
@@ -45,15 +45,16 @@ def test_read_only_mode_only_reads_and_the_rate_cap_holds(tmp_path: Path) -> Non
 
 def test_an_unreachable_target_is_counted_apart_and_is_no_violation(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    locust = [sys.executable, "-m", "locust", "-f", "contract_tests/locustfile.py", "--headless"]
+    # Locust as make load starts it (scripts/load.py LOCUST): its run-time clock brought up to date
+    # first, so the whole run is load; plain `-m locust` on a busy machine spent most of a 3 s run
+    # (and once all of a 5 s one, at load 7 under make test) starting, and sent no request.
+    locust = [sys.executable, "-c", make_load().LOCUST, "-f", "contract_tests/locustfile.py", "--headless"]
     # A port held bound but not listening: every connection is refused, and no server started by a test
     # running alongside can take it meanwhile (a port found free and let go could be taken).
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-        # 5 s: plain Locust counts its own start-up in --time (see scripts/load.py LOCUST); on a busy
-        # machine it took most of a 3 s run, and no request was sent.
-        options = ["-u", "2", "-r", "2", "-t", "5s", "--host", f"http://127.0.0.1:{port}"]
+        options = ["-u", "2", "-r", "2", "-t", RUN_TIME, "--host", f"http://127.0.0.1:{port}"]
         result = subprocess.run(
             [*locust, *options, "--contract-report", str(report)],
             cwd=ROOT,

@@ -43,6 +43,10 @@ def run_suite_over_http(
 ) -> SuiteResult:
     """The suite (`args`: selection and options) against `url`, in this process; its report is returned."""
     credentials = ["--base-url", url, "--token", token]
+    # One process: a nested session must not start pytest-xdist workers of its own (they would not
+    # find this repository's `tests` package, and on a busy machine the auto choice, which measures
+    # the round trip, asked for them: 2026-11-30, the proxy's run at load 7).
+    workers = [] if "--workers" in args else ["--workers", "1"]
     if other_org_token is not None:
         credentials += ["--other-org-token", other_org_token]
     saved = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("CONTRACT_")}
@@ -50,7 +54,7 @@ def run_suite_over_http(
     watchdog.daemon = True
     watchdog.start()
     try:
-        return run_suite_in_process([*args, *credentials])
+        return run_suite_in_process([*args, *credentials, *workers])
     finally:
         watchdog.cancel()
         os.environ.update(saved)
