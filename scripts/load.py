@@ -15,18 +15,21 @@ Ctrl-C stops the run; the users and the final sweep still clean up.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
 
 from mock_server.testing import free_port, serve
 
@@ -46,55 +49,60 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--workers", type=int, default=0, help="run as 1 master + N local workers")
     parser.add_argument("--app", help="module:factory of an ASGI app to serve instead of the mock")
     parser.add_argument("--report", type=Path, help="write the contract summary as JSON here")
-    parser.add_argument("--serve", help=argparse.SUPPRESS)  # internal: serve --app, write --ready-file
-    parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     return parser.parse_known_args(argv)
 
 
-def serve_app(factory: str, ready_file: Path) -> None:
-    """Serve an ASGI app factory on a free port; write its URL to `ready_file` once listening."""
-    import importlib
-
-    import uvicorn
-
-    from mock_server.cli import ReadyServer
-
+@contextmanager
+def served_app(factory: str, startup: float) -> Iterator[str]:
+    """The ASGI app `factory` (module:callable) returns, served by uvicorn in a thread of this process."""
     module, _, name = factory.partition(":")
     sys.path.insert(0, str(ROOT))
     app = getattr(importlib.import_module(module), name)()
-    config = uvicorn.Config(app, host=HOST, port=0, log_level="warning", access_log=False)
-    ReadyServer(config, ready_file).run()
+    config = uvicorn.Config(app, host=HOST, port=0, log_level="warning", access_log=False, log_config=None)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="make-load-app", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup
+    try:
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise SystemExit(f"make load: {factory} did not start serving")
+            time.sleep(0.01)
+        yield f"http://{HOST}:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @contextmanager
-def served(app: str | None, workdir: Path, startup: float = 30.0) -> Iterator[str]:
-    """The mock (or `app`) on a free loopback port until the block ends: its base URL."""
+def served(app: str | None, startup: float = 30.0) -> Iterator[str]:
+    """The mock (or `app`) on a free loopback port until the block ends: its base URL.
+
+    Served by uvicorn in a thread of this process, which only waits for Locust meanwhile:
+    a process of its own would cost one more interpreter and import (~0.7 s of CPU a run).
+    """
     if not app:
-        with serve(mode="subprocess", log=workdir / "server.log", timeout=startup) as mock:
+        with serve(mode="thread", timeout=startup) as mock:
             yield mock.url
         return
-    # Any ASGI app (e.g. a deliberately broken mock): served by this script in a subprocess.
-    ready = workdir / "ready"
-    command = [sys.executable, __file__, "--serve", app, "--ready-file", str(ready)]
-    log = (workdir / "server.log").open("wb")
-    with log, subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT) as server:
-        try:
-            deadline = time.monotonic() + startup
-            while not ready.exists():
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"make load: the server did not start; see {workdir / 'server.log'}")
-                time.sleep(0.05)
-            yield ready.read_text().strip()
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with served_app(app, startup) as url:  # any ASGI app (e.g. a deliberately broken mock)
+        yield url
+
+
+# `python -m locust`, with one fix: Locust times --run-time with gevent's loop clock, which stands
+# still from the loop's creation (at `import locust`) until the loop first runs, so the seconds
+# Locust spends importing the locustfile and setting up were counted as load: a 5 s run loaded the
+# target for 4.2 s, a 3 s run on a busy machine for 0.7 s (2026-11-30). Bringing the clock up to
+# date when the run is set up (the init event) makes --time the time of load.
+LOCUST = (
+    "import sys, gevent, locust, locust.main;"
+    "locust.events.init.add_listener(lambda **_: gevent.get_hub().loop.update_now());"
+    "sys.exit(locust.main.main())"
+)
 
 
 def locust_commands(args: argparse.Namespace, url: str, report: Path, extra: list[str]) -> list[list[str]]:
-    locust = [sys.executable, "-m", "locust", "-f", str(ROOT / "contract_tests" / "locustfile.py")]
+    locust = [sys.executable, "-c", LOCUST, "-f", str(ROOT / "contract_tests" / "locustfile.py")]
     run = ["--headless", "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.time, "--host", url]
     run += ["--contract-report", str(report), "--only-summary", *extra]
     if not args.workers:
@@ -127,15 +135,12 @@ def left_on_server(url: str, run_tag: str) -> int:
 
 def main(argv: Sequence[str]) -> int:
     args, extra = parse_args(argv)
-    if args.serve:
-        serve_app(args.serve, args.ready_file)
-        return 0
     extra = [a for a in extra if a != "--"]
     env = {**os.environ, **TOKENS, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="make-load-")))
         report = args.report or workdir / "report.json"
-        url = stack.enter_context(served(args.app, workdir))
+        url = stack.enter_context(served(args.app))
         print(f"make load: {'app ' + args.app if args.app else 'the mock'} on {url}", flush=True)
         processes = [
             subprocess.Popen(c, cwd=ROOT, env=env) for c in locust_commands(args, url, report, extra)

@@ -4,23 +4,28 @@ The contract suite must pass against any correct server, not only against our mo
 `tests/independent/app.py` is a correct server written from the docs alone that makes
 the other choice wherever the contract is silent; these tests keep it that way (no
 code shared with the mock, its different choices still in place) and run the suite's
-quick profile against it in this process (docs/independent.md). The whole quick
-profile over HTTP, every time against a fresh server, is the soak's `independent`
-variant (`make soak ARGS="--variant independent"`).
+quick profile against it served over real HTTP, as a QA engineer runs the suite against
+a deployment (docs/independent.md). The whole quick profile over HTTP, every time
+against a fresh server, is the soak's `independent` variant (`make soak ARGS="--variant
+independent"`).
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 
 from contract_tests.target import InProcessTransport
-from tests.suite.nested import run_suite_in_process
+from tests.selections import GENERATED_MODULES
+from tests.suite.over_http import run_suite_over_http
 
 from .app import create_app
 
@@ -105,9 +110,45 @@ def test_a_non_bearer_authorization_header_leaves_the_cookie_to_decide(client: h
     assert client.get(COLLECTION, headers=headers).status_code == 401
 
 
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    """The independent implementation served by uvicorn in a thread of this process, on a free port."""
+    # As `python -m tests.independent` serves it: h11's default head limit (16 KiB) would answer 400
+    # before the app could count the header bytes itself (the contract's 431).
+    config = uvicorn.Config(
+        create_app(),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        h11_max_incomplete_event_size=1 << 20,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="independent", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the independent app did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.mark.slow
-def test_the_suite_passes_against_the_independent_implementation() -> None:
-    """The quick profile's hand-written tests and one state-machine shard, in process, against it.
+def test_the_suite_passes_against_the_independent_implementation_over_http(served: str) -> None:
+    """The quick profile's hand-written tests and one state-machine shard, over HTTP, against it.
+
+    This is also the suite's whole run over real HTTP in `make test` (it was two runs: this
+    one in process with `--app`, and the suite without its generated modules against the
+    mock over HTTP, tests/test_suite_over_http.py): `--base-url` and the tokens as a QA
+    engineer passes them, a real HTTP client, a second organization, the cleanup ledger.
+    The suite against the mock: the in-process run of `contract_tests` in the same session;
+    against the mock behind a real socket: the proxy's run of four modules
+    (tests/proxy/test_suite_through_proxy.py) and the soak smoke test's runs.
 
     Kept to about 10 s of CPU (`make test`'s budget): schemathesis's per-operation
     fuzzing (test_schema.py, judged by the same per-response rules every other test
@@ -115,20 +156,20 @@ def test_the_suite_passes_against_the_independent_implementation() -> None:
     rest's time together) are left to the soak's `independent` variant, which runs
     the whole quick profile over HTTP.
     """
+    schema, _ = GENERATED_MODULES
     machine = "contract_tests/test_stateful.py::test_the_server_behaves_like_the_model"
-    result = run_suite_in_process(
-        [
-            "contract_tests",
-            "--ignore=contract_tests/test_schema.py",
-            f"--deselect={machine}[2]",
-            f"--deselect={machine}[3]",
-            "--app",
-            "tests.independent.app:create_app",
-            "--profile",
-            "quick",
-            "--workers",
-            "1",
-        ]
+    result = run_suite_over_http(
+        served,
+        "contract_tests",
+        f"--ignore={schema}",
+        f"--deselect={machine}[2]",
+        f"--deselect={machine}[3]",
+        *("--profile", "quick"),
+        token="dev-token-org-a",
+        other_org_token="dev-token-org-b",
     )
-    assert result.exit_code == 0, result.output[-6000:]
-    assert "0 left behind" in result.output, result.output[-6000:]
+    output = result.output
+    assert result.exit_code == 0, output[-6000:]
+    assert "target: live deployment " + served in output, output[-3000:]
+    assert "0 left behind" in output, output[-6000:]
+    assert " skipped" not in output.splitlines()[-1], output[-3000:]

@@ -1,7 +1,8 @@
 """The contract under load, end to end: Locust against a served mock, alone and distributed.
 
-Each run is short (about 10 s of load, a few users): enough for a thousand or more
-checked answers against the mock, and for the planted lost-update bug to show.
+Each run is short (4 s of load, a few users): enough for hundreds of checked answers
+against the mock, and for the planted lost-update bug to show (30 times in 4 s on
+2026-11-30). The CPU a run costs is its length: the users send as fast as the mock answers.
 No assertion depends on speed (the machine is shared): only on what was checked.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,40 +18,23 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import ROOT, SCRIPT, clean_env, run_load
+from .conftest import ROOT, SCRIPT, USERS, assert_clean, clean_env, run_load
 
 # One Locust run at a time (each is a mock, a master and workers at full speed): run side by side on
-# two cores they starved each other's users of answers.
+# two cores they starved each other's users of answers. The two light runs (a rate cap, a target
+# that refuses every connection) are in test_light_runs.py, outside the group: in `make test` they
+# run beside these on another worker instead of adding their ~10 s each to this group's chain.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("locust")]
-
-# A graceful stop (--stop-timeout, passed on to the workers by the master): each user finishes its
-# task before on_stop. Locust's default kills users at once, which can cut a request off after the
-# server applied it and before the user counted it (seen on 2026-11-30 in a single-process run:
-# created 209, deleted 208, removed at the end 0, nothing left on the server), and the exact
-# counts below would then be off by one for no fault of the server.
-USERS = ["--users", "8", "--spawn-rate", "8", "--time", "10s", "--stop-timeout", "10"]
-
-
-def assert_clean(run_output: str, report: dict[str, object], *, exact_counts: bool = True) -> None:
-    assert report["violations"] == {}, run_output[-6000:]
-    assert report["target_errors"] == {}, run_output[-6000:]
-    assert report["user_errors"] == 0, run_output[-6000:]
-    assert report["left_behind"] == [], report
-    if exact_counts:
-        assert report["created"] == report["deleted_by_users"] + report["removed_at_end"], report  # type: ignore[operator]
-    assert f"make load: 0 contacts of run {report['run_tag']} left on the server" in run_output, run_output[
-        -3000:
-    ]
 
 
 def test_against_the_mock_the_contract_holds_under_load(tmp_path: Path) -> None:
     run = run_load(tmp_path / "report.json", *USERS)
     assert run.code == 0, run.output[-6000:]
     assert_clean(run.output, run.report)
-    # Every answer is checked. How many there are depends on the machine (1,400 to 2,100 in 10 s
-    # on a quiet one, see docs/load.md): the floor only says the load was real, never how fast.
-    assert run.report["checked"] >= 300, run.report
-    assert run.report["created"] > 50, run.report
+    # Every answer is checked. How many there are depends on the machine (1,089 in 4 s of load,
+    # 2026-11-30, load 8): the floor only says the load was real, never how fast.
+    assert run.report["checked"] >= 100, run.report
+    assert run.report["created"] > 20, run.report
     assert "contract held" in run.output
     # Locust's own statistics agree: no failure of any kind.
     aggregated = [line for line in run.output.splitlines() if line.strip().startswith("Aggregated")]
@@ -80,7 +63,7 @@ def test_one_master_and_two_workers_are_clean_and_leave_nothing_behind(tmp_path:
     # (seen twice on 2026-11-30: 2 off, once each way); what must hold is the server's own truth,
     # checked from outside by make load: nothing of the run is left.
     assert_clean(run.output, run.report, exact_counts=False)
-    assert run.report["checked"] >= 300, run.report
+    assert run.report["checked"] >= 100, run.report
 
 
 def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
@@ -125,54 +108,3 @@ def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
     assert data["left_behind"] == [], data
     assert f"make load: 0 contacts of run {data['run_tag']} left on the server" in output, output[-3000:]
     assert code in (0, 2), output[-6000:]  # an interrupted run is not a violation
-
-
-def test_read_only_mode_only_reads_and_the_rate_cap_holds(tmp_path: Path) -> None:
-    run = run_load(
-        tmp_path / "report.json",
-        *USERS,
-        "--",
-        "--contract-read-only",
-        "--contract-rate",
-        "40",
-    )
-    assert run.code == 0, run.output[-6000:]
-    assert_clean(run.output, run.report)
-    assert run.report["created"] == 0 and run.report["checked"] > 50, run.report
-    rows = [
-        line.split()[0]
-        for line in run.output.splitlines()
-        if line.startswith(("GET ", "POST ", "PATCH ", "DELETE "))
-    ]
-    assert rows and set(rows) == {"GET"}, rows
-    # At most 40 requests per second over the whole run (10 s of load, plus one slot).
-    assert run.report["checked"] <= 40 * 11, run.report
-
-
-def test_an_unreachable_target_is_counted_apart_and_is_no_violation(tmp_path: Path) -> None:
-    report = tmp_path / "report.json"
-    locust = [sys.executable, "-m", "locust", "-f", "contract_tests/locustfile.py", "--headless"]
-    # A port held bound but not listening: every connection is refused, and no server started by a test
-    # running alongside can take it meanwhile (a port found free and let go could be taken).
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-        # 6 s: on a busy machine Locust's start-up took most of a 3 s run, and no request was sent.
-        options = ["-u", "2", "-r", "2", "-t", "6s", "--host", f"http://127.0.0.1:{port}"]
-        result = subprocess.run(
-            [*locust, *options, "--contract-report", str(report)],
-            cwd=ROOT,
-            env={**clean_env(), "CONTRACT_TOKEN": "token-of-nobody"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    output = result.stdout + result.stderr
-    assert result.returncode == 2, output[-4000:]  # no verdict: neither 0 nor 1
-    data = json.loads(report.read_text())
-    assert data["violations"] == {} and data["target_errors"].get("unreachable", 0) > 0, data
-    assert "target[unreachable] no contract verdict" in output  # Locust's failure table
-    assert data["left_behind"] == [
-        "unknown: the target did not answer the final check (TargetUnreachable)"
-    ], data
-    assert "token-of-nobody" not in output

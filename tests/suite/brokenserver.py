@@ -3,7 +3,7 @@
 Real sockets, not respx: what is under test includes the suite's HTTP stack
 (timeouts per read versus an overall deadline, size caps, resets mid-body).
 
-Modes: ``huge`` (a 100 MB body), ``trickle`` (one byte a second), ``reset``
+Modes: ``huge`` (a 100 MB body), ``trickle`` (one byte every TRICKLE_INTERVAL), ``reset``
 (the connection is reset mid-body), ``invalid_json`` (200 with a body that is
 not JSON), ``redirect_loop`` (302 to itself), ``silent`` (accepts, reads the
 request, never answers). ``broken_server(mode, then=other, after=n)`` answers
@@ -23,6 +23,10 @@ from contextlib import contextmanager, suppress
 
 MODES = ("huge", "trickle", "reset", "invalid_json", "redirect_loop", "silent")
 HUNDRED_MB = 100 * 1024 * 1024
+# A byte this often: far more often than any timeout a test gives the client (0.5 s and up), so no
+# single read ever waits that long and only an overall deadline ends the exchange (1,000 bytes:
+# 100 s, a hang next to those timeouts).
+TRICKLE_INTERVAL = 0.1
 
 
 def _read_request(sock: socket.socket) -> bytes:
@@ -80,7 +84,7 @@ class _Handler(socketserver.BaseRequestHandler):
         if mode == "trickle":
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
             for _ in range(1000):
-                if stop.wait(1.0):
+                if stop.wait(TRICKLE_INTERVAL):
                     return False
                 sock.sendall(b" ")
             return True

@@ -31,11 +31,22 @@ from contract_tests.outcomes import (
 )
 from contract_tests.target import Target
 from contract_tests.workers import worker_options
+from tests.selections import SUITE_WITHOUT_GENERATED
 
 from .brokenserver import MODES, broken_server
+from .over_http import run_suite_over_http
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 1.5  # the configured --timeout of these runs, seconds
+# The --timeout of whole runs against a server that never answers (silent, trickle). Their verdict
+# does not depend on it: no answer comes, however long the client waits; only the run's length
+# does (each run waits out four of them: the three in a row that declare the target down, then the
+# final sweep). Above brokenserver.TRICKLE_INTERVAL, so a trickle is still ended by the overall
+# deadline, never by a single read. Not for the deployment that answers first and then goes
+# silent: on a machine at load 11 its first answers could come later than this, three in a row,
+# and the run would stop before the violation it must report.
+HANG_TIMEOUT = 0.5
+HANGS = ("trickle", "silent")
 # Generous: a hang (1,000 s of trickle, a server that never answers) is what must not happen.
 SLACK = 10.0
 
@@ -132,11 +143,7 @@ SUITE = ("contract_tests",)
 # two-worker run below (the whole suite; the workers start the long chains, schemathesis and the
 # state machine, first), and against answers that are not JSON by the invalid-JSON run
 # (INVALID_JSON_SELECTION).
-DOWN_SELECTION = (
-    "contract_tests",
-    "--ignore=contract_tests/test_schema.py",
-    "--ignore=contract_tests/test_stateful.py",
-)
+DOWN_SELECTION = SUITE_WITHOUT_GENERATED
 # What a run against the invalid-JSON server collects. Every test it runs gets an answer, so all of them
 # run (the whole suite: ~300 failing tests, ~28 s of CPU, the largest cost of `make test`); what is
 # under test is how the run's machinery takes a 200 that is not JSON (an answer, a violation: the
@@ -151,12 +158,11 @@ INVALID_JSON_SELECTION = (
 )
 
 
-def _run_suite(
-    url: str, workers: int = 1, selection: tuple[str, ...] = SUITE
-) -> subprocess.CompletedProcess[str]:
+def _run_suite_with_workers(url: str, workers: int, timeout: float) -> subprocess.CompletedProcess[str]:
+    """The whole suite in its own process, which starts `workers` pytest-xdist workers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    command = [sys.executable, "-m", "pytest", *selection, "-p", "no:cacheprovider", "-q"]
+    command = [sys.executable, "-m", "pytest", *SUITE, "-p", "no:cacheprovider", "-q"]
     # No shrinking (tests/suite/noshrink.py): it only minimizes the failing examples of the invalid-JSON
     # server, whose verdict is the same either way (2026-11-30, busy machine: ~50 s of CPU with shrinking,
     # 20 s without).
@@ -165,7 +171,7 @@ def _run_suite(
     # no other tools' plugins; the verdicts never come from bare asserts): 2026-11-30, a run against the
     # silent server 19.0 s and 7.6 s of CPU without them, 11.8 s and 3.7 s with them.
     command += worker_options()
-    command += ["--base-url", url, "--token", "broken-deployment-token", "--timeout", str(TIMEOUT)]
+    command += ["--base-url", url, "--token", "broken-deployment-token", "--timeout", str(timeout)]
     command += ["--workers", str(workers)]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
@@ -173,22 +179,29 @@ def _run_suite(
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_a_whole_run_against_a_broken_deployment_ends_with_a_clear_verdict(mode: str) -> None:
+    """One process, as most runs are: in this one (tests/suite/over_http.py, no interpreter to start)."""
     expected_status, expected_text = RUN_OUTCOMES[mode]
     with broken_server(mode) as server:
         selection = INVALID_JSON_SELECTION if mode == "invalid_json" else DOWN_SELECTION
-        result = _run_suite(server.url, selection=selection)
-    output = result.stdout + result.stderr
+        timeout = HANG_TIMEOUT if mode in HANGS else TIMEOUT
+        result = run_suite_over_http(
+            server.url,
+            *selection,
+            *("--timeout", str(timeout), "--workers", "1"),
+            token="broken-deployment-token",
+        )
+    output = result.output
     tail = output[-5000:]
-    assert result.returncode == expected_status, tail
+    assert result.exit_code == expected_status, tail
     assert expected_text in output, tail
     assert "Traceback" not in output, tail
     assert "INTERNALERROR" not in output, tail
-    assert "contract suite cleanup:" in result.stdout, tail  # the cleanup ran and said so
-    assert "requests: " in result.stdout, tail
-    stopped = STOPPED.search(result.stdout)
+    assert "contract suite cleanup:" in output, tail  # the cleanup ran and said so
+    assert "requests: " in output, tail
+    stopped = STOPPED.search(output)
     if expected_status == EXIT_INCONCLUSIVE:
         assert "Contract violated" not in output, tail
-        assert "verdict: INCONCLUSIVE: the target is down, the run was stopped" in result.stdout, tail
+        assert "verdict: INCONCLUSIVE: the target is down, the run was stopped" in output, tail
         # The target was declared down: the run stopped starting tests; almost none ran.
         assert stopped is not None, tail
         not_run, collected = int(stopped[1]), int(stopped[2])
@@ -196,7 +209,7 @@ def test_a_whole_run_against_a_broken_deployment_ends_with_a_clear_verdict(mode:
         assert "the target is down (3 requests in a row failed without an answer)" in output, tail
     else:  # a 200 that is not JSON is an answer (a violation), not a target that is down: every test ran
         assert stopped is None, tail
-        assert "run stopped" not in result.stdout, tail
+        assert "run stopped" not in output, tail
         failed = re.search(r"(\d+) failed", output)
         assert failed is not None and int(failed[1]) >= 10, tail  # each module's tests ran and failed
 
@@ -205,7 +218,7 @@ def test_a_whole_run_against_a_broken_deployment_ends_with_a_clear_verdict(mode:
 def test_a_violation_seen_before_the_target_went_down_decides_the_verdict_under_workers() -> None:
     """Invalid JSON for the first requests, then no answer at all; two pytest-xdist workers."""
     with broken_server("invalid_json", then="silent", after=30) as server:
-        result = _run_suite(server.url, workers=2)
+        result = _run_suite_with_workers(server.url, workers=2, timeout=TIMEOUT)
     output = result.stdout + result.stderr
     tail = output[-5000:]
     assert result.returncode == 1, tail
