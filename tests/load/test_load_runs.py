@@ -67,7 +67,7 @@ def test_one_master_and_two_workers_are_clean_and_leave_nothing_behind(tmp_path:
 
 
 def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
-    """Ctrl-C mid-run (SIGINT to make load and its Locust master and worker): the run stops, users clean up, the sweep runs."""
+    """Ctrl-C mid-run (SIGINT to make load and Locust): it stops, users clean up, the sweep runs."""
     report = tmp_path / "report.json"
     log = (tmp_path / "out.txt").open("w+")
     with (
