@@ -142,13 +142,9 @@ def served() -> Iterator[str]:
 def test_the_suite_passes_against_the_independent_implementation_over_http(served: str) -> None:
     """The quick profile's hand-written tests and one state-machine shard, over HTTP, against it.
 
-    This is also the suite's whole run over real HTTP in `make test` (it was two runs: this
-    one in process with `--app`, and the suite without its generated modules against the
-    mock over HTTP, tests/test_suite_over_http.py): `--base-url` and the tokens as a QA
-    engineer passes them, a real HTTP client, a second organization, the cleanup ledger.
-    The suite against the mock: the in-process run of `contract_tests` in the same session;
-    against the mock behind a real socket: the proxy's run of four modules
-    (tests/proxy/test_suite_through_proxy.py) and the soak smoke test's runs.
+    Over real HTTP like the mock's own run (tests/test_suite_over_http.py): `--base-url` and
+    the tokens as a QA engineer passes them, a real HTTP client, a second organization, the
+    cleanup ledger, against a server that is not ours.
 
     Kept to about 10 s of CPU (`make test`'s budget): schemathesis's per-operation
     fuzzing (test_schema.py, judged by the same per-response rules every other test
