@@ -58,3 +58,13 @@ def run_suite_over_http(
     finally:
         watchdog.cancel()
         os.environ.update(saved)
+
+
+def assert_clean_pass(result: SuiteResult, url: str) -> None:
+    """A run against `url` that passed whole: exit 0, the live target named, nothing left behind,
+    nothing skipped."""
+    output = result.output
+    assert result.exit_code == 0, output[-6000:]
+    assert "target: live deployment " + url in output, output[-3000:]
+    assert "0 left behind" in output, output[-6000:]
+    assert " skipped" not in output.splitlines()[-1], output[-3000:]
