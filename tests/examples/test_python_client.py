@@ -35,8 +35,13 @@ def tool_venv() -> Path:
     shutil.rmtree(VENV, ignore_errors=True)
     # No pip of its own (ensurepip cost ~7 s of CPU, 2026-11-30): this interpreter's pip installs
     # into it (`--python`). The requirements are a complete lock, so nothing is left to resolve.
+    # No bytecode compiled at install: the recipe imports a small part of these packages (mypy is
+    # compiled with mypyc), and Python compiles that part on first use. 2026-11-30, this test with
+    # the tool venv built anew, two runs each: 13.4 and 13.2 s of CPU with compiling, 10.2 and 9.7
+    # s without.
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(VENV)], check=True)
-    install = [sys.executable, "-m", "pip", "--python", BIN / "python", "install", "--quiet", "--no-deps"]
+    install = [sys.executable, "-m", "pip", "--python", BIN / "python"]
+    install += ["install", "--quiet", "--no-deps", "--no-compile"]
     run([*install, "-r", requirements], cwd=EXAMPLE)
     stamp.write_text(wanted)
     return BIN
