@@ -27,7 +27,7 @@ from .coverage import SpecCoverage, operations_of
 from .failures import ContractViolation, Exchange, forget_violations, register_secret, seen_violations
 from .invariants import check_exchange
 from .ledger import CleanupReport, RunLedger
-from .outcomes import EXIT_INCONCLUSIVE, classify, leaves, seen_verdict
+from .outcomes import EXIT_INCONCLUSIVE, classify, leaves, seen_verdict, verdict_line
 from .settings import OPTIONS, Settings, SettingsError
 from .stats import PhaseClock, RequestStats
 from .strategies import Scope
@@ -521,18 +521,6 @@ def _not_run(run: Run) -> str:
 
 
 def _verdict(run: Run, exitstatus: int) -> str:
-    inconclusive = len(run.outcomes["inconclusive"])
-    if exitstatus == EXIT_INCONCLUSIVE and run.stopped:
-        counts = "; ".join(filter(None, [_not_run(run), f"{inconclusive} test(s) could not reach a verdict"]))
-        return (
-            f"verdict: INCONCLUSIVE: the target is down, the run was stopped ({counts}; none found a "
-            f"violation; exit status {EXIT_INCONCLUSIVE}); see the inconclusive section above"
-        )
-    if exitstatus == EXIT_INCONCLUSIVE:
-        return (
-            f"verdict: INCONCLUSIVE: {inconclusive} test(s) could not reach a verdict and none found a "
-            f"violation (exit status {EXIT_INCONCLUSIVE}); see the inconclusive section above"
-        )
-    if inconclusive:
-        return f"verdict: contract violated; {inconclusive} more test(s) inconclusive"
-    return ""
+    return verdict_line(
+        exitstatus, len(run.outcomes["inconclusive"]), stopped=bool(run.stopped), not_run=_not_run(run)
+    )

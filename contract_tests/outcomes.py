@@ -144,3 +144,30 @@ def seen_verdict(found: tuple[str, str] | None, seen: Sequence[BaseException]) -
     if found is None or not seen:
         return None
     return f"{seen[0]}\n(seen while exploring; not reproduced: {found[1]})"
+
+
+def verdict_line(exitstatus: int, inconclusive: int, *, stopped: bool, not_run: str = "") -> str:
+    """The report's verdict line for a run that ended with `exitstatus`, or "" where pytest's own
+    summary says it all (a pass; violations and nothing else to weigh them against).
+
+    `inconclusive`: tests that reached no verdict; `stopped`: the run was stopped because the
+    target went down; `not_run`: "N of M tests did not run", when known.
+    """
+    if exitstatus == EXIT_INCONCLUSIVE and stopped:
+        counts = "; ".join(filter(None, [not_run, f"{inconclusive} test(s) could not reach a verdict"]))
+        return (
+            f"verdict: INCONCLUSIVE: the target is down, the run was stopped ({counts}; none found a "
+            f"violation; exit status {EXIT_INCONCLUSIVE}); see the inconclusive section above"
+        )
+    if exitstatus == EXIT_INCONCLUSIVE:
+        return (
+            f"verdict: INCONCLUSIVE: {inconclusive} test(s) could not reach a verdict and none found a "
+            f"violation (exit status {EXIT_INCONCLUSIVE}); see the inconclusive section above"
+        )
+    if inconclusive:
+        return f"verdict: contract violated; {inconclusive} more test(s) inconclusive"
+    if stopped and exitstatus == 1:
+        # Stopped early, yet every test that ran reached a verdict (the timeouts fell in tests that
+        # had already seen a violation): say which verdict the stop leaves standing.
+        return "verdict: contract violated (found before the target went down; the run was stopped)"
+    return ""

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import errors as hypothesis_errors
 
 from contract_tests.failures import ContractViolation, fail, forget_violations, seen_violations
-from contract_tests.outcomes import TargetTimeout, classify, seen_verdict
+from contract_tests.outcomes import TargetTimeout, classify, seen_verdict, verdict_line
 
 REPLAY = hypothesis_errors.FlakyStrategyDefinition("Inconsistent data generation!")
 
@@ -46,3 +46,48 @@ def test_a_verdict_stays_the_verdict() -> None:
     violation = ContractViolation("an invariant", "a detail", rule="x")
     assert classify(violation) is None
     assert seen_verdict(classify(violation), [violation]) is None
+
+
+@pytest.mark.parametrize(
+    ("exitstatus", "inconclusive", "stopped", "line"),
+    [
+        pytest.param(0, 0, False, "", id="passed"),
+        pytest.param(1, 0, False, "", id="violations-only"),
+        pytest.param(
+            1,
+            2,
+            False,
+            "verdict: contract violated; 2 more test(s) inconclusive",
+            id="violated-and-inconclusive",
+        ),
+        pytest.param(
+            1,
+            2,
+            True,
+            "verdict: contract violated; 2 more test(s) inconclusive",
+            id="violated-inconclusive-stopped",
+        ),
+        pytest.param(
+            1,
+            0,
+            True,
+            "verdict: contract violated (found before the target went down; the run was stopped)",
+            id="violated-then-stopped",
+        ),
+        pytest.param(
+            75, 3, False, "verdict: INCONCLUSIVE: 3 test(s) could not reach a verdict", id="inconclusive"
+        ),
+        pytest.param(
+            75,
+            3,
+            True,
+            "verdict: INCONCLUSIVE: the target is down, the run was stopped (9 of 12 tests did not run; 3",
+            id="inconclusive-stopped",
+        ),
+    ],
+)
+def test_the_verdict_line_names_the_verdict_that_stands(
+    exitstatus: int, inconclusive: int, stopped: bool, line: str
+) -> None:
+    text = verdict_line(exitstatus, inconclusive, stopped=stopped, not_run="9 of 12 tests did not run")
+    assert text.startswith(line) and bool(text) is bool(line), text
