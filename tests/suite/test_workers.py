@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 
 from contract_tests import workers
+from contract_tests.settings import Settings
+from mock_server.testing import serve
 
 PACKAGE = Path(workers.__file__).resolve().parent
 
@@ -110,3 +113,28 @@ def test_worker_options_reach_the_workers_environment_and_are_undone(
 def test_only_a_run_of_this_suite_alone_is_reordered() -> None:
     assert workers.ours([*SHORT, *SCHEMA])
     assert not workers.ours([*SHORT, item("test_elsewhere", path=PACKAGE.parent / "tests" / "test_y.py")])
+
+
+def live(url: str, **raw: Any) -> Settings:
+    """Settings of a run against a live target at `url`."""
+    return Settings.parse({"base_url": url, "token": "dev-token-org-a", **raw})
+
+
+def test_auto_asks_for_workers_by_the_measured_round_trip() -> None:
+    # The automatic choice against a live target (`--workers` left out): the nested runs of
+    # `make test` pass `--workers 1`, so this is where it runs.
+    with serve() as mock:
+        count, why = workers.resolve(live(mock.url))
+    assert why.startswith("auto: round trip ") and why.endswith(" ms"), why
+    assert 1 <= count <= workers.MAX_AUTO_WORKERS
+
+
+def test_auto_is_one_worker_when_the_probe_gets_no_answer() -> None:
+    with socket.socket() as held:  # bound, never listening: every connection is refused
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        assert workers.resolve(live(url)) == (1, "auto: in-process or no answer to the probe")
+
+
+def test_an_explicit_count_is_never_probed() -> None:
+    assert workers.resolve(live("http://127.0.0.1:9", workers="3")) == (3, "--workers")
