@@ -66,6 +66,19 @@ def test_one_master_and_two_workers_are_clean_and_leave_nothing_behind(tmp_path:
     assert run.report["checked"] >= 100, run.report
 
 
+def _interruptible() -> None:
+    """In the child, before `make load` starts: SIGINT back at its default.
+
+    A terminal's Ctrl-C reaches a foreground job, whose SIGINT is at its default. A `make test`
+    started without job control in the background (`make test &` in a script, `nohup ... &`)
+    hands every process below it SIGINT *ignored*, and Python (so make load) and Locust keep it
+    so: the interrupt below would do nothing and the run would go on to its end (seen
+    2026-11-30: two fresh-clone `make test` runs started with `&` failed here, every one started
+    in the foreground passed).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
     """Ctrl-C mid-run (SIGINT to make load and Locust): it stops, users clean up, the sweep runs."""
     report = tmp_path / "report.json"
@@ -90,6 +103,7 @@ def test_an_interrupted_run_still_cleans_up(tmp_path: Path) -> None:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_interruptible,
         ) as script,
     ):
         deadline = time.monotonic() + 60
