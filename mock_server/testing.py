@@ -50,7 +50,15 @@ from .protocol import guarded_protocol
 from .spec import DEFAULT_SPEC_PATH, load_spec
 from .state import MockState
 
-__all__ = ["MockStartError", "MockTransport", "RunningMock", "free_port", "serve", "wait_for_ready_file"]
+__all__ = [
+    "MockStartError",
+    "MockTransport",
+    "RunningMock",
+    "free_port",
+    "serve",
+    "serve_app",
+    "wait_for_ready_file",
+]
 
 Mode = Literal["thread", "subprocess", "in-process"]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -290,39 +298,15 @@ class serve(contextlib.ContextDecorator):
 
     @contextlib.contextmanager
     def _thread(self, state: MockState) -> Iterator[RunningMock]:
-        config = uvicorn.Config(
+        with serve_app(
             create_app(state),
             host=self.host,
-            port=0,
+            timeout=self.timeout,
             log_level=self.log_level,
-            log_config=None,  # leave the host process's logging alone
-            access_log=False,
             server_header=False,
             http=guarded_protocol(state.spec.max_header_bytes, state.options.request_timeout),
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="contacts-mock", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + self.timeout
-        while not server.started:
-            if not thread.is_alive():
-                raise MockStartError("the mock's server thread ended before it listened")
-            if time.monotonic() > deadline:
-                server.should_exit = True
-                raise MockStartError(f"the mock did not listen within {self.timeout} s")
-            time.sleep(0.005)
-        try:
-            port = server.servers[0].sockets[0].getsockname()[1]
-            yield RunningMock(
-                f"http://{_url_host(self.host)}:{port}",
-                _tokens_of(state),
-                "thread",
-                self.admin_token,
-                state=state,
-            )
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        ) as url:
+            yield RunningMock(url, _tokens_of(state), "thread", self.admin_token, state=state)
 
     def command(self, ready_file: Path) -> list[str]:
         """The `python -m mock_server` command line of subprocess mode."""
@@ -373,6 +357,36 @@ def _tokens_of(state: MockState) -> dict[str, str]:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+@contextlib.contextmanager
+def serve_app(
+    app: Any, *, host: str = HOST, timeout: float = 30.0, what: str = "the mock", **config: Any
+) -> Iterator[str]:
+    """Any ASGI `app` served by uvicorn in a thread of this process, on a port the OS chose, until
+    the block ends: its base URL.
+
+    The one "serve in a thread and wait until it listens" of this project (the mock's thread
+    mode, `make load --app`, the tests' other servers). `config`: more `uvicorn.Config` options
+    (quiet by default: log level warning, no access log, the host's logging left alone). Raises
+    :class:`MockStartError` naming `what` when the server thread ends first or after `timeout` s.
+    """
+    options: dict[str, Any] = {"log_level": "warning", "log_config": None, "access_log": False, **config}
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=0, **options))
+    thread = threading.Thread(target=server.run, name=f"serve_app: {what}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise MockStartError(f"{what}'s server thread ended before it listened")
+            if time.monotonic() > deadline:
+                raise MockStartError(f"{what} did not listen within {timeout} s")
+            time.sleep(0.005)
+        yield f"http://{_url_host(host)}:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def wait_for_ready_file(

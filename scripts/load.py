@@ -22,16 +22,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from mock_server.testing import free_port, serve
+from mock_server.testing import MockStartError, free_port, serve, serve_app
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -53,30 +50,9 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
 
 
 @contextmanager
-def served_app(factory: str, startup: float) -> Iterator[str]:
-    """The ASGI app `factory` (module:callable) returns, served by uvicorn in a thread of this process."""
-    module, _, name = factory.partition(":")
-    sys.path.insert(0, str(ROOT))
-    app = getattr(importlib.import_module(module), name)()
-    config = uvicorn.Config(app, host=HOST, port=0, log_level="warning", access_log=False, log_config=None)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="make-load-app", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + startup
-    try:
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise SystemExit(f"make load: {factory} did not start serving")
-            time.sleep(0.01)
-        yield f"http://{HOST}:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@contextmanager
 def served(app: str | None, startup: float = 30.0) -> Iterator[str]:
-    """The mock (or `app`) on a free loopback port until the block ends: its base URL.
+    """The mock (or `app`, module:factory of any ASGI app, e.g. a deliberately broken mock) on a
+    free loopback port until the block ends: its base URL.
 
     Served by uvicorn in a thread of this process, which only waits for Locust meanwhile:
     a process of its own would cost one more interpreter and import (~0.7 s of CPU a run).
@@ -85,7 +61,10 @@ def served(app: str | None, startup: float = 30.0) -> Iterator[str]:
         with serve(mode="thread", timeout=startup) as mock:
             yield mock.url
         return
-    with served_app(app, startup) as url:  # any ASGI app (e.g. a deliberately broken mock)
+    module, _, name = app.partition(":")
+    sys.path.insert(0, str(ROOT))
+    factory = getattr(importlib.import_module(module), name)
+    with serve_app(factory(), host=HOST, timeout=startup, what=app) as url:
         yield url
 
 
@@ -140,7 +119,10 @@ def main(argv: Sequence[str]) -> int:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="make-load-")))
         report = args.report or workdir / "report.json"
-        url = stack.enter_context(served(args.app))
+        try:
+            url = stack.enter_context(served(args.app))
+        except MockStartError as error:
+            raise SystemExit(f"make load: {error}") from None
         print(f"make load: {'app ' + args.app if args.app else 'the mock'} on {url}", flush=True)
         processes = [
             subprocess.Popen(c, cwd=ROOT, env=env) for c in locust_commands(args, url, report, extra)

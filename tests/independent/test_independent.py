@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import ast
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from contract_tests.target import InProcessTransport
+from mock_server.testing import serve_app
 from tests.selections import GENERATED_MODULES
 from tests.suite.over_http import assert_clean_pass, run_suite_over_http
 
@@ -115,27 +113,8 @@ def served() -> Iterator[str]:
     """The independent implementation served by uvicorn in a thread of this process, on a free port."""
     # As `python -m tests.independent` serves it: h11's default head limit (16 KiB) would answer 400
     # before the app could count the header bytes itself (the contract's 431).
-    config = uvicorn.Config(
-        create_app(),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        log_config=None,
-        access_log=False,
-        h11_max_incomplete_event_size=1 << 20,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="independent", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the independent app did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(create_app(), what="the independent app", h11_max_incomplete_event_size=1 << 20) as url:
+        yield url
 
 
 @pytest.mark.slow

@@ -12,20 +12,18 @@ import base64
 import contextlib
 import gzip
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contacts_proxy import ProxyApp, ProxyOptions, create_app
 from mock_server import DEFAULT_FIXTURES_PATH, MockState, load_fixtures, load_spec
 from mock_server import create_app as create_mock
+from mock_server.testing import serve_app
 
 HOST = "127.0.0.1"
 CONTACTS = "/api/v1/crm/contacts"
@@ -34,26 +32,17 @@ SPEC = load_spec()
 SETTLE_TIMEOUT = 60.0  # seconds for the proxy to check what was sent (normally milliseconds)
 
 
-@contextlib.contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
+def serve(app: ASGIApp) -> contextlib.AbstractContextManager[str]:
     """Serve `app` with uvicorn on a free loopback port until the block ends; yields its URL."""
-    sock = socket.socket()
-    sock.bind((HOST, 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", server_header=False, date_header=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://{HOST}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
+    return serve_app(
+        app,
+        host=HOST,
+        timeout=15,
+        what="the test server",
+        lifespan="on",
+        server_header=False,
+        date_header=False,
+    )
 
 
 def mock_app() -> ASGIApp:
